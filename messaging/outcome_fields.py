@@ -1,0 +1,297 @@
+"""Read the outcome block (``Contact: ja`` ...) from the new text of a municipality's reply.
+
+The input is the reply's own text, with quotes and signatures already removed. Lines that are not fields
+(greetings, prose) are ignored; reading stops at ``--- Einde ---`` or after ``MAX_TEXT_CHARS`` / ``MAX_LINES``.
+
+Decisions, so that nothing is guessed:
+
+- Only keyed fields count. Prose such as "we hebben contact gehad" is not interpreted: a reply without
+  fields is ``is_empty``, and the caller asks back.
+- An exact key with a separator (``:``, ``=``, `` - ``) always makes a field line, so an unreadable value
+  becomes a problem. A key with a small typo, or an exact key without a separator (``Contact ja``), makes a
+  field line only when its value reads cleanly; otherwise the line is prose.
+- The template's own placeholder (``ja/nee``, the list of contact forms, ``(bijv. ...)``) means "not
+  answered" and is not a problem.
+- Values are matched exactly, then within a small edit distance; a value within reach of two different
+  answers (``nve``: nee or nvt) is a problem. A clear answer followed by an explanation (``ja, gebeld``)
+  reads as that answer.
+- An unknown life domain is a problem; the known ones beside it are still kept. Actions "ja" without life
+  domains is not a problem. Contradictions (a field repeated with another value, ``Contact: nee`` with
+  ``Acties uitgezet: ja`` or a contact form) and a missing ``Contact`` next to other fields are problems.
+- ``recognised_fields`` holds the fields that were answered or attempted, so an untouched template is empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from messaging.outcome_values import (
+    LIFE_DOMAINS,
+    NOTE_MAX_CHARS,
+    Issues,
+    closest,
+    index_synonyms,
+    read_answer,
+    read_contact_form,
+    read_life_domains,
+    read_note,
+)
+from workflows.model import Answer, ContactForm, Outcome
+
+__all__ = ["FIELD_LABELS", "LIFE_DOMAINS", "NOTE_MAX_CHARS", "OutcomeReading", "Problem", "parse_outcome"]
+MAX_TEXT_CHARS: Final = 100_000  # a reply's own text beyond this is not an outcome block
+MAX_LINES: Final = 2_000
+
+FIELD_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "contact": "Contact",
+        "contact_form": "Vorm van contact",
+        "actions": "Acties uitgezet",
+        "life_domains": "Leefgebieden",
+        "known_to_care": "Al bekend bij hulpverlening",
+        "note": "Toelichting",
+    }
+)
+_KEYS: Final = index_synonyms(
+    {
+        "contact": "contact|contact gehad|is er contact geweest",
+        "contact_form": "vorm van contact|vorm|contactvorm|soort contact|form of contact|contact form",
+        "actions": "acties uitgezet|acties|actie uitgezet|zijn er acties uitgezet|acties ingezet|actions|actions taken",
+        "life_domains": "leefgebieden|leefgebied|levensgebieden|life domains",
+        "known_to_care": "al bekend bij hulpverlening|bekend bij hulpverlening|bekend bij de hulpverlening|"
+        "bekend bij zorg|al bekend|bekend|known to care services|known to care",
+        "note": "toelichting|opmerking|opmerkingen|notitie|note|notes|remarks|comments",
+    }
+)
+_KEY_FIRST_WORDS: Final = frozenset(key.split()[0] for key in _KEYS)
+_KEY_NOISE = re.compile(r"\([^)]*\)|[?.,!'\"`_]")
+_END = re.compile(r"^-{2,}\s*einde\s*-{2,}$|^--$", re.IGNORECASE)
+_BULLET = re.compile(r"^(?:[-*•·‣▪◦–—]+|\d{1,2}[.)])\s+")
+_SEPARATOR = re.compile(r":|=|(?<=\s)[-–—](?=\s|$)")
+_CLOSING = re.compile(
+    r"^(?:(?:met\s+)?(?:vriendelijke|hartelijke|beste)\s+)?groet(?:en|jes)?\b|^m\.?v\.?g\b|^gr\.?$|"
+    r"^(?:kind|best|warm)\s+regards\b|^regards\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing in the reply that could not be read; ``line`` quotes the sender's line back to them.
+
+    ``field`` is the ``Outcome`` attribute name (``FIELD_LABELS`` has the Dutch label); ``message`` is Dutch.
+    """
+
+    field: str
+    line: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeReading:
+    """What a reply's outcome block says, and what in it needs a person.
+
+    When ``needs_review`` is true the outcome holds what was read, except that a field repeated with different
+    values is left unknown; callers record it only after a person has looked.
+    """
+
+    outcome: Outcome
+    problems: tuple[Problem, ...] = ()
+    recognised_fields: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.recognised_fields
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.problems)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    field: str
+    value: str
+    lines: tuple[str, ...]
+
+
+_CONFLICT: Final = object()  # a repeated field whose values disagree
+
+
+def parse_outcome(text: str) -> OutcomeReading:
+    """Read the outcome fields from a reply's new text; never raises on any text."""
+    entries = _scan(_block_lines(text if isinstance(text, str) else ""))
+    values: dict[str, object] = {}
+    first_lines: dict[str, str] = {}
+    problems: list[Problem] = []
+    for entry in entries:
+        value, issues = _READERS[entry.field](entry.value)
+        problems += [Problem(entry.field, _line_of(entry, fragment), message) for fragment, message in issues]
+        if value is not None or issues:
+            first_lines.setdefault(entry.field, entry.lines[-1])
+        if value is not None:
+            _merge(values, entry, value, problems)
+    problems += _cross_check(values, first_lines)
+    recognised = tuple(field for field in FIELD_LABELS if field in first_lines)
+    return OutcomeReading(_outcome(values), tuple(problems), recognised)
+
+
+def _block_lines(text: str) -> list[str]:
+    """The stripped lines before the end marker, within the size limits."""
+    lines: list[str] = []
+    for raw in text[:MAX_TEXT_CHARS].splitlines()[:MAX_LINES]:
+        if _END.match(raw.strip()):
+            break
+        lines.append(raw.strip())
+    return lines
+
+
+def _scan(lines: list[str]) -> list[_Entry]:
+    """Find the field lines, each with the continuation lines that belong to its value."""
+    cleaned = [_clean(line) for line in lines]
+    keys = [_key_line(line) for line in cleaned]
+    entries: list[_Entry] = []
+    i = 0
+    while i < len(lines):
+        found, start, i = keys[i], i, i + 1
+        if found is None:
+            continue
+        field, value = found
+        taken = _continuation(field, value, lines, cleaned, keys, i)
+        parts = lines if field == "note" else cleaned  # a note keeps its own bullets and emphasis
+        value = "\n".join([value, *(parts[j] for j in taken)]).strip()
+        entries.append(_Entry(field, value, (lines[start], *(lines[j] for j in taken))))
+        i = taken[-1] + 1 if taken else i
+    return entries
+
+
+def _continuation(
+    field: str, value: str, lines: list[str], cleaned: list[str], keys: list[tuple[str, str] | None], i: int
+) -> list[int]:
+    """Indices of the lines after a field line that continue its value."""
+    taken: list[int] = []
+    for j in range(i, len(lines)):
+        if keys[j] is not None or _CLOSING.match(cleaned[j]):
+            break
+        if field == "note":
+            taken.append(j)
+        elif not cleaned[j]:
+            if value or taken:
+                break
+        elif field == "life_domains" and (not (value or taken) or _BULLET.match(lines[j]) or _open(value)):
+            taken.append(j)
+        elif field != "life_domains" and not (value or taken):
+            return [j]
+        else:
+            break
+    return taken
+
+
+def _open(value: str) -> bool:
+    return bool(re.search(r"(?:[,;/&+]|\sen)$", value.strip().lower()))
+
+
+def _key_line(line: str) -> tuple[str, str] | None:
+    """The field and value of a cleaned field line, or ``None`` for any other line."""
+    separator = _SEPARATOR.search(line, 0, 80)
+    if separator is not None:
+        key, value = _norm_key(line[: separator.start()]), line[separator.end() :].strip()
+        if key in _KEYS:
+            return _KEYS[key], value
+        fields = closest(key, _KEYS)
+        if len(fields) == 1 and _reads_cleanly(field := fields.pop(), value):
+            return field, value
+    words = line.split()
+    if not words or _norm_key(words[0]) not in _KEY_FIRST_WORDS:
+        return None
+    for n in range(min(len(words), 6), 0, -1):
+        field_or_none = _KEYS.get(_norm_key(" ".join(words[:n])))
+        if field_or_none is not None:
+            value = " ".join(words[n:])
+            return (field_or_none, value) if not value or _reads_cleanly(field_or_none, value, prose=True) else None
+    return None
+
+
+def _reads_cleanly(field: str, value: str, *, prose: bool = False) -> bool:
+    if field == "note":
+        return not prose
+    return not value or not _READERS[field](value)[1]
+
+
+def _clean(raw: str) -> str:
+    line = _BULLET.sub("", raw.strip(), count=1)
+    return " ".join(line.replace("*", "").replace("__", "").split())
+
+
+def _norm_key(text: str) -> str:
+    text = _KEY_NOISE.sub(" ", text.lower())
+    return " ".join(text.split()).strip("-–• ")
+
+
+_READERS: Final[Mapping[str, Callable[[str], tuple[object, Issues]]]] = MappingProxyType(
+    {
+        "contact": read_answer,
+        "contact_form": read_contact_form,
+        "actions": read_answer,
+        "life_domains": read_life_domains,
+        "known_to_care": read_answer,
+        "note": read_note,
+    }
+)
+
+
+def _merge(values: dict[str, object], entry: _Entry, value: object, problems: list[Problem]) -> None:
+    """Add one field's value; a repeated field must agree, except lists and notes, which accumulate."""
+    field, previous = entry.field, values.get(entry.field)
+    if previous is _CONFLICT:
+        return
+    if previous is None or previous == value:
+        values[field] = value
+    elif isinstance(previous, tuple) and isinstance(value, tuple):
+        values[field] = tuple(domain for domain in LIFE_DOMAINS if domain in previous or domain in value)
+    elif isinstance(previous, str) and isinstance(value, str) and field == "note":
+        values[field] = f"{previous}\n\n{value}"[:NOTE_MAX_CHARS]
+    else:
+        values[field] = _CONFLICT
+        label = FIELD_LABELS[field]
+        problems.append(
+            Problem(field, entry.lines[-1], f"{label} staat er meer dan eens, met verschillende antwoorden")
+        )
+
+
+def _cross_check(values: Mapping[str, object], lines: Mapping[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    if "contact" not in lines and lines:
+        problems.append(Problem("contact", "", "Contact ontbreekt: vul 'Contact: ja' of 'Contact: nee' in"))
+    if values.get("contact") is Answer.NO and values.get("actions") is Answer.YES:
+        problems.append(Problem("actions", lines["actions"], "Acties uitgezet is 'ja' terwijl Contact 'nee' is"))
+    if values.get("contact") is Answer.NO and isinstance(values.get("contact_form"), ContactForm):
+        problems.append(
+            Problem("contact_form", lines["contact_form"], "Vorm van contact is ingevuld bij Contact 'nee'")
+        )
+    return problems
+
+
+def _outcome(values: Mapping[str, object]) -> Outcome:
+    def answer(field: str) -> Answer:
+        value = values.get(field)
+        return value if isinstance(value, Answer) else Answer.UNKNOWN
+
+    form, domains, note = values.get("contact_form"), values.get("life_domains"), values.get("note")
+    return Outcome(
+        contact=answer("contact"),
+        contact_form=form if isinstance(form, ContactForm) else None,
+        actions=answer("actions"),
+        life_domains=domains if isinstance(domains, tuple) else (),
+        known_to_care=answer("known_to_care"),
+        note=note if isinstance(note, str) else None,
+    )
+
+
+def _line_of(entry: _Entry, fragment: str) -> str:
+    needle = fragment.strip().lower()
+    return next((line for line in entry.lines if needle and needle in line.lower()), entry.lines[-1])

@@ -1,0 +1,191 @@
+"""The values of the outcome fields: yes/no answers, contact forms, life domains and the note.
+
+Each reader takes the text after a field's key and returns ``(value, issues)``: ``value`` is ``None`` when the
+field is not answered (blank, or the template's own placeholder left in), and ``issues`` holds
+``(fragment, Dutch message)`` pairs for what could not be read; the fragment locates the sender's line.
+
+Invariant: nothing is guessed. Values match exactly (case, punctuation and doubled letters aside) or within a
+small edit distance; a value within reach of two different meanings is an issue, not a choice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, TypeVar
+
+from workflows.model import Answer, ContactForm
+
+V = TypeVar("V")
+NOTE_MAX_CHARS: Final = 2000
+Issues = tuple[tuple[str, str], ...]  # (fragment that locates the line, Dutch message)
+_MAX_DOMAIN_ITEMS: Final = 30
+_HEAD = re.compile(r"[,;(]|\s[-–—]\s|[.!]\s")
+_DOMAIN_SPLIT = re.compile(r"[,;/()\n•+&]|\s(?:en|and|of|-)\s")
+_PUNCTUATION = re.compile(r"[.!?*\"'`\[\]:]")
+_BLANK = re.compile(r"[\s.…_\-–—]")
+_REPEATS = re.compile(r"(.)\1+")
+_PLACEHOLDER_EXAMPLE = re.compile(r"\(?\s*(?:bijv|bv|bijvoorbeeld|e\.g)\b")
+
+
+def index_synonyms(groups: Mapping[V, str]) -> Mapping[str, V]:
+    """Invert ``{value: "synonym|synonym"}`` into ``{synonym: value}``."""
+    return MappingProxyType({word.strip(): value for value, words in groups.items() for word in words.split("|")})
+
+
+_LIFE_DOMAIN_WORDS: Final = {
+    "huisvesting": "huisvesting|wonen|woning|huis|woonruimte|onderdak|dakloos|dak boven het hoofd|housing",
+    "inkomen": "inkomen|uitkering|geld|bijstand|inkomsten|income|benefits",
+    "schulden": "schulden|schuld|schuldhulp|schuldhulpverlening|schuldsanering|debts|debt",
+    "werk": "werk|baan|dagbesteding|opleiding|school|onderwijs|werkgever|work|job",
+    "zorg": "zorg|ggz|verslaving|gezondheid|medisch|psychisch|verslavingszorg|health|care|addiction",
+    "relaties": "relaties|relatie|gezin|partner|kinderen|netwerk|familie|relations|family",
+    "identiteitsbewijs": "identiteitsbewijs|id|id-kaart|id kaart|idkaart|identiteitskaart|paspoort|legitimatie",
+    "justitie": "justitie|reclassering|justice|probation",
+}
+LIFE_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {name: tuple(words.split("|")) for name, words in _LIFE_DOMAIN_WORDS.items()}
+)
+_DOMAINS: Final = index_synonyms(_LIFE_DOMAIN_WORDS)
+
+
+_ANSWERS: Final = index_synonyms(
+    {
+        Answer.YES: "ja|j|yes|y|jawel|jazeker",
+        Answer.NO: "nee|n|no|neen|nope",
+        Answer.UNKNOWN: "onbekend|weet niet|weet ik niet|unknown|nvt|niet van toepassing|nog onbekend",
+    }
+)
+_FORMS: Final = index_synonyms(
+    {
+        ContactForm.LETTER: "reactie op brief|reactie op de brief|brief|schriftelijk|letter",
+        ContactForm.PHONE: "telefonisch|telefoon|gebeld|bellen|phone|telephone|call",
+        ContactForm.VISIT: "huisbezoek|bezoek|bezocht|langs geweest|visit|home visit",
+        ContactForm.OTHER: "anders|other|overig",
+    }
+)
+_ANSWERS_COLLAPSED: Final = {_REPEATS.sub(r"\1", word): answer for word, answer in _ANSWERS.items()}
+_FORM_PATTERNS: Final = {
+    form: re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word, f in _FORMS.items() if f is form))
+    for form in ContactForm
+}
+_ANSWER_PLACEHOLDERS: Final = frozenset({"ja/nee", "jaofnee", "yes/no", "j/n", "ja/nee/onbekend"})
+_NONE_WORDS: Final = frozenset({"geen", "nvt", "niet van toepassing", "none", "onbekend", "geen leefgebieden"})
+
+
+def _norm_value(text: str) -> str:
+    return " ".join(_PUNCTUATION.sub("", text.lower()).split()).strip("-–• ")
+
+
+def _is_blank(value: str) -> bool:
+    return not _BLANK.sub("", value)
+
+
+def read_answer(value: str) -> tuple[Answer | None, Issues]:
+    """A yes/no/unknown answer: ``Ja.``, ``nee!``, ``jaa``, ``weet niet``, ``?``; ``ja, gebeld`` reads as yes."""
+    if value.strip() and not value.strip().strip("?"):
+        return Answer.UNKNOWN, ()
+    text = _norm_value(value)
+    if _is_blank(value) or text.replace(" ", "") in _ANSWER_PLACEHOLDERS:
+        return None, ()
+    head = _norm_value(_HEAD.split(value.lower() + " ", maxsplit=1)[0])
+    for candidate in dict.fromkeys((text, head)):
+        found = _answers_near(candidate)
+        if len(found) == 1:
+            return found.pop(), ()
+        if len(found) > 1:
+            return None, ((value, f"'{value.strip()}' is niet eenduidig: antwoord met ja, nee of onbekend"),)
+    return None, ((value, f"'{value.strip()}' is geen ja of nee"),)
+
+
+def _answers_near(text: str) -> set[Answer]:
+    exact = _ANSWERS.get(text) or _ANSWERS_COLLAPSED.get(_collapse(text))
+    return {exact} if exact else closest(text, _ANSWERS, same_initial=True)
+
+
+def read_contact_form(value: str) -> tuple[ContactForm | None, Issues]:
+    """The one contact form named; any other non-empty text is ``OTHER``, two forms named is an issue."""
+    text = _norm_value(value)
+    if _is_blank(value) or text in _NONE_WORDS:
+        return None, ()
+    parts = [part.strip() for part in re.split(r"/|\s of\s", text) if part.strip()]
+    if len(parts) >= 3 and all(_FORMS.get(part) for part in parts):
+        return None, ()  # the template's list of options, left in
+    found = {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(text)}
+    for word in text.split():
+        found |= closest(word, _FORMS) if len(word) >= 5 and word not in _FORMS else set()
+    if len(found) > 1:
+        return None, ((value, f"'{value.strip()}' noemt meer dan één vorm van contact: kies er één"),)
+    return (found.pop() if found else ContactForm.OTHER), ()
+
+
+def read_life_domains(value: str) -> tuple[tuple[str, ...] | None, Issues]:
+    """Canonical life domains in ``LIFE_DOMAINS`` order; each unknown item is an issue, known ones are kept."""
+    lowered = value.strip().lower()
+    if _is_blank(value) or _PLACEHOLDER_EXAMPLE.match(lowered):
+        return None, ()
+    items = [item for item in (_norm_value(part) for part in _DOMAIN_SPLIT.split(lowered)) if item]
+    found: set[str] = set()
+    issues: list[tuple[str, str]] = []
+    if len(items) > _MAX_DOMAIN_ITEMS:
+        issues.append((value, f"meer dan {_MAX_DOMAIN_ITEMS} leefgebieden genoemd; noem alleen de leefgebieden"))
+    for item in items[:_MAX_DOMAIN_ITEMS]:
+        domains = set() if item in _NONE_WORDS else _domains_of(item)
+        found |= domains
+        if not domains and item not in _NONE_WORDS:
+            issues.append((item, f"'{item}' is geen bekend leefgebied; kies uit: {', '.join(LIFE_DOMAINS)}"))
+    return tuple(domain for domain in LIFE_DOMAINS if domain in found), tuple(issues)
+
+
+def _domains_of(item: str) -> set[str]:
+    if item in _DOMAINS:
+        return {_DOMAINS[item]}
+    near = closest(item, _DOMAINS)
+    if len(near) == 1:
+        return near
+    return {_DOMAINS[word] for word in item.split() if word in _DOMAINS} if not near else set()
+
+
+def read_note(value: str) -> tuple[str | None, Issues]:
+    """Free text, stripped and cut at ``NOTE_MAX_CHARS``."""
+    return (None if _is_blank(value) else value.strip()[:NOTE_MAX_CHARS]), ()
+
+
+def _collapse(text: str) -> str:
+    return _REPEATS.sub(r"\1", text)
+
+
+def _tolerance(text: str) -> int:
+    return 0 if len(text) < 3 or len(text) > 40 else 1 if len(text) <= 8 else 2
+
+
+def closest(text: str, table: Mapping[str, V], *, same_initial: bool = False) -> set[V]:
+    """Every value whose word is within the edit tolerance of ``text``; more than one means ambiguous."""
+    limit = _tolerance(text)
+    return {
+        value
+        for word, value in table.items()
+        if limit
+        and abs(len(word) - len(text)) <= limit
+        and (not same_initial or word[:1] == text[:1])
+        and _distance(text, word, limit) <= limit
+    }
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent swaps, ``acites``), or more than ``limit``.
+
+    Stops as soon as a whole row exceeds ``limit``: the distance can only grow from there.
+    """
+    before, previous = [0] * (len(b) + 1), list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]

@@ -1,0 +1,291 @@
+"""Rendering of the letter and every outgoing email: data in, bytes or ``OutgoingEmail`` out.
+
+Pure: no SMTP, no database, no clock. The Dutch texts live in ``messaging/templates/*.txt.j2``.
+Every template renders the subject on its first line, a blank line, then the body. The renderer
+prefixes the subject with the case reference (``[ZM-000042] …``), so no template can forget it;
+subjects never carry a name.
+
+Template lookup, first match wins: ``municipalities/<CBS code>/<name>`` in each template
+directory, then ``<name>`` in each directory; the directories are the extra ones passed to
+``Renderer`` (from config) in order, then the package's own. Templates are compiled once and
+cached; ``StrictUndefined`` makes a misspelt variable fail loudly instead of printing nothing.
+
+Minimal data: only the notification carries the person's details (staff need them to act);
+reminders, escalations, follow-ups, confirmations and ask-backs carry the case reference only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from messaging.email_message import (
+    AskBackData,
+    Attachment,
+    ConfirmationData,
+    EscalationData,
+    FollowUpData,
+    NotificationData,
+    OutgoingEmail,
+    ReminderData,
+    make_message_id,
+)
+from messaging.letter import LetterData, LetterLayout, build_pdf, recipient_lines, split_letter_text
+from workflows.model import Answer, ContactForm, Outcome
+
+__all__ = [
+    "AskBackData", "Attachment", "ConfirmationData", "EscalationData", "FollowUpData", "LetterData",
+    "NotificationData", "OutgoingEmail", "ReminderData", "Renderer", "dutch_date", "make_message_id",
+]  # fmt: skip
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+DEFAULT_TEAM = "Team Zorg en Veiligheid"
+_CBS_CODE = re.compile(r"^GM\d{4}$")
+_MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+ANSWER_LABELS = {Answer.YES: "ja", Answer.NO: "nee", Answer.UNKNOWN: "onbekend"}
+CONTACT_FORM_LABELS = {
+    ContactForm.LETTER: "reactie op brief", ContactForm.PHONE: "telefonisch",
+    ContactForm.VISIT: "huisbezoek", ContactForm.OTHER: "anders",
+}  # fmt: skip
+# key -> (label in the reply block, hint after the colon, question asked when it is missing)
+REPLY_FIELDS: dict[str, tuple[str, str, str]] = {
+    "contact": ("Contact", "ja/nee", "Was er contact met de zelfmelder? Vul ja of nee in."),
+    "contact_form": (
+        "Vorm van contact", "reactie op brief / telefonisch / huisbezoek / anders",
+        "Hoe was het contact? Kies: reactie op brief, telefonisch, huisbezoek of anders.",
+    ),
+    "actions": ("Acties uitgezet", "ja/nee", "Zijn er acties uitgezet? Vul ja of nee in."),
+    "life_domains": (
+        "Leefgebieden", "(bijv. huisvesting, inkomen, schulden, werk, zorg, relaties)",
+        "Op welke leefgebieden zijn acties uitgezet? Bijvoorbeeld huisvesting, inkomen of schulden.",
+    ),
+    "known_to_care": (
+        "Al bekend bij hulpverlening", "ja/nee", "Was de zelfmelder al bekend bij hulpverlening? Vul ja of nee in.",
+    ),
+    "note": ("Toelichting", "", "Wilt u een korte toelichting geven?"),
+}  # fmt: skip
+
+
+def dutch_date(day: date, *, weekday: bool = False) -> str:
+    """``3 maart 2025``, or ``maandag 3 maart 2025`` with ``weekday``."""
+    text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def days_phrase(days: int) -> str:
+    """``over 12 dagen``, ``morgen``, ``vandaag``, ``gisteren`` or ``3 dagen geleden``."""
+    named = {1: "morgen", 0: "vandaag", -1: "gisteren"}
+    if days in named:
+        return named[days]
+    return f"over {days} dagen" if days > 0 else f"{-days} dagen geleden"
+
+
+def sentence_band(sentence_days: int) -> str:
+    """The sentence as the region's band only; the exact length is not shared."""
+    if sentence_days <= 21:
+        return "korte straf (maximaal 3 weken)"
+    return "3 weken tot 3 maanden" if sentence_days <= 91 else "langer dan 3 maanden"
+
+
+class Renderer:
+    """Renders letters and emails from the templates; build one per process and reuse it.
+
+    Args:
+        extra_template_dirs: override directories (from config), searched before the package's own.
+        signature: who signs the emails, e.g. the display name of the configured sender.
+        compress_pdf: turn off only to inspect the PDF text in tests.
+    """
+
+    def __init__(
+        self,
+        extra_template_dirs: Sequence[str | PathLike[str]] = (),
+        *,
+        signature: str = "Zelfmelders 3Noord",
+        compress_pdf: bool = True,
+    ) -> None:
+        search = [str(Path(d)) for d in extra_template_dirs] + [str(TEMPLATE_DIR)]
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,  # noqa: S701 - plain text and PDF text, never HTML
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self._env.filters.update(datum=dutch_date, dagen=days_phrase)
+        self._templates: dict[tuple[str, str | None], jinja2.Template] = {}
+        self._signature = signature
+        self._compress = compress_pdf
+
+    def template(self, name: str, cbs_code: str | None = None) -> jinja2.Template:
+        """The compiled template ``name``, the municipality's own version when it has one."""
+        key = (name, cbs_code)
+        if key not in self._templates:
+            candidates = [name]
+            if cbs_code is not None:
+                if not _CBS_CODE.match(cbs_code):
+                    raise ValueError(f"ongeldige CBS-code: {cbs_code!r}")
+                candidates.insert(0, f"municipalities/{cbs_code}/{name}")
+            self._templates[key] = self._env.select_template(candidates)
+        return self._templates[key]
+
+    def letter_text(self, data: LetterData, cbs_code: str) -> str:
+        """The letter's subject line and body as rendered text (see ``messaging.letter``)."""
+        context = asdict(data) | {"team_name": data.team or DEFAULT_TEAM}
+        return self.template("letter.txt.j2", cbs_code).render(context)
+
+    def letter_pdf(self, data: LetterData, cbs_code: str) -> bytes:
+        """The one-page PDF letter to the self-reporter, on behalf of the municipality."""
+        subject, blocks = split_letter_text(self.letter_text(data, cbs_code))
+        team = data.team or DEFAULT_TEAM
+        sender = [team, *(p.strip() for p in re.split(r"[,\n]", data.address or "") if p.strip())]
+        sender += [f"Telefoon {data.phone}"] if data.phone else []
+        sender += [data.team_email] if data.team_email else []
+        layout = LetterLayout(
+            sender_title=f"Gemeente {data.municipality_name}",
+            sender_lines=tuple(sender),
+            recipient_lines=recipient_lines(data),
+            meta=(("Datum", dutch_date(data.letter_date)), ("Kenmerk", data.case_ref), ("Onderwerp", subject)),
+            blocks=blocks,
+            title=f"Brief {data.case_ref}",
+        )
+        return build_pdf(layout, compress=self._compress)
+
+    def notification(
+        self, data: NotificationData, *, to: str | Sequence[str], reply_to: str, message_id: str, letter_pdf: bytes,
+        cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """The case notification to the municipality's mailbox, with the letter attached."""
+        context = asdict(data) | {
+            "sentence_band": sentence_band(data.sentence_days),
+            "address_line": _address_line(data),
+            "letter_filename": _letter_filename(data.case_ref),
+            "reply_fields": _reply_fields(REPLY_FIELDS),
+        }
+        attachment = Attachment(_letter_filename(data.case_ref), "application/pdf", letter_pdf)
+        return self._email("notification", context, cbs_code, to, message_id, reply_to, None, (attachment,))
+
+    def reminder(
+        self, data: ReminderData, *, to: str | Sequence[str], reply_to: str, message_id: str,
+        in_reply_to: str | None = None, second: bool = False, cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """A first (or, with ``second``, a second) reminder: no outcome recorded yet."""
+        context = asdict(data) | {"reply_fields": _reply_fields(REPLY_FIELDS)}
+        kind = "second_reminder" if second else "reminder"
+        return self._email(kind, context, cbs_code, to, message_id, reply_to, in_reply_to)
+
+    def escalation(
+        self, data: EscalationData, *, to: str | Sequence[str], message_id: str, reply_to: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """The escalation to the province's coordinator: which municipality, why, how much time is left."""
+        return self._email("escalation", asdict(data), data.cbs_code, to, message_id, reply_to, None)
+
+    def follow_up(
+        self, data: FollowUpData, *, to: str | Sequence[str], reply_to: str, message_id: str,
+        in_reply_to: str | None = None, cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """Contact was recorded, actions are unknown: ask for the missing fields only."""
+        missing = _missing_fields(data.outcome)
+        context = asdict(data) | {
+            "contact_form_label": _contact_form_label(data.outcome),
+            "reply_fields": _reply_fields({k: REPLY_FIELDS[k] for k in missing}),
+        }
+        return self._email("follow_up", context, cbs_code, to, message_id, reply_to, in_reply_to)
+
+    def confirmation(
+        self, data: ConfirmationData, *, to: str | Sequence[str], message_id: str, reply_to: str | None = None,
+        in_reply_to: str | None = None, cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """Confirms what was recorded, so that the sender can correct a misreading."""
+        context = asdict(data) | {
+            "recorded": _recorded_lines(data.outcome),
+            "is_partial": data.outcome.is_partial,
+        }
+        return self._email("confirmation", context, cbs_code, to, message_id, reply_to, in_reply_to)
+
+    def ask_back(
+        self, data: AskBackData, *, to: str | Sequence[str], message_id: str, reply_to: str | None = None,
+        in_reply_to: str | None = None, cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """Quotes the lines that could not be read and asks precisely for what is needed."""
+        unknown = [key for key in data.needed if key not in REPLY_FIELDS]
+        if unknown:
+            raise ValueError(f"onbekende antwoordvelden: {unknown}")
+        fields = {key: value for key, value in REPLY_FIELDS.items() if key in data.needed}
+        context = asdict(data) | {"reply_fields": _reply_fields(fields)}
+        return self._email("ask_back", context, cbs_code, to, message_id, reply_to, in_reply_to)
+
+    def _email(
+        self, kind: str, context: dict[str, Any], cbs_code: str | None, to: str | Sequence[str], message_id: str,
+        reply_to: str | None, in_reply_to: str | None, attachments: tuple[Attachment, ...] = (),
+    ) -> OutgoingEmail:  # fmt: skip
+        case_ref = str(context["case_ref"])
+        text = self.template(f"{kind}.txt.j2", cbs_code).render(context | {"signature": self._signature})
+        subject, _, body = text.lstrip("\n").partition("\n")
+        headers = {"X-Koers-Reference": case_ref, "X-Koers-Kind": kind}
+        if in_reply_to:
+            headers |= {"In-Reply-To": in_reply_to, "References": in_reply_to}
+        return OutgoingEmail(
+            message_id=message_id,
+            to=(to,) if isinstance(to, str) else tuple(to),
+            subject=f"[{case_ref}] {subject.strip()}",
+            text=body.strip("\n") + "\n",
+            reply_to=reply_to,
+            headers=headers,
+            attachments=attachments,
+            kind=kind,
+        )
+
+
+def _letter_filename(case_ref: str) -> str:
+    return f"brief-{case_ref}.pdf"
+
+
+def _address_line(data: NotificationData) -> str:
+    street = " ".join(p for p in (data.street, data.house_number) if p)
+    place = " ".join(p for p in (data.postcode, data.woonplaats) if p)
+    return ", ".join(p for p in (street, place) if p) or "onbekend"
+
+
+def _reply_fields(fields: dict[str, tuple[str, str, str]]) -> list[dict[str, str]]:
+    return [{"key": k, "label": label, "hint": hint, "question": q} for k, (label, hint, q) in fields.items()]
+
+
+def _missing_fields(outcome: Outcome) -> list[str]:
+    missing = {"contact_form"} if outcome.contact_form is None else set()
+    if outcome.actions is Answer.UNKNOWN:
+        missing |= {"actions", "life_domains"}
+    elif outcome.actions is Answer.YES and not outcome.life_domains:
+        missing.add("life_domains")
+    if outcome.known_to_care is Answer.UNKNOWN:
+        missing.add("known_to_care")
+    return [key for key in REPLY_FIELDS if key in missing]
+
+
+def _contact_form_label(outcome: Outcome) -> str | None:
+    return CONTACT_FORM_LABELS[outcome.contact_form] if outcome.contact_form else None
+
+
+def _recorded_lines(outcome: Outcome) -> list[tuple[str, str]]:
+    contact = ANSWER_LABELS[outcome.contact]
+    if outcome.contact_form is not None:
+        contact += f" ({CONTACT_FORM_LABELS[outcome.contact_form]})"
+    lines = [("Contact met de zelfmelder", contact), ("Acties uitgezet", ANSWER_LABELS[outcome.actions])]
+    if outcome.life_domains:
+        lines.append(("Leefgebieden", ", ".join(outcome.life_domains)))
+    lines.append(("Al bekend bij hulpverlening", ANSWER_LABELS[outcome.known_to_care]))
+    if outcome.note:
+        lines.append(("Toelichting", outcome.note))
+    return lines

@@ -1,0 +1,46 @@
+"""Read models for one case: what ``koers case show`` and the console display."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schema.models import AuditEvent, CaseRow, MunicipalityRow
+from workflows.model import case_reference
+
+
+def case_details(session: Session, dji_id: str) -> dict[str, Any] | None:
+    """The case with its municipality and timeline, as JSON-ready values; None if unknown."""
+    case = session.scalars(select(CaseRow).where(CaseRow.dji_id == dji_id)).one_or_none()
+    if case is None:
+        return None
+    municipality = session.get(MunicipalityRow, case.cbs_code) if case.cbs_code else None
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return {
+        "dji_id": case.dji_id,
+        "reference": case_reference(case.id),
+        "state": case.state,
+        "urgent": case.urgent,
+        "report_date": case.report_date.isoformat(),
+        "institution": case.institution,
+        "sentence_days": case.sentence_days,
+        "municipality": (
+            {"cbs_code": municipality.cbs_code, "name": municipality.name, "province": municipality.province}
+            if municipality
+            else None
+        ),
+        "routing": {
+            "method": case.routing_method,
+            "evidence": case.routing_evidence,
+            "candidates": case.routing_candidates,
+        },
+        "outcome": None,
+        "emails": [],
+        "timeline": [
+            {"at": e.at.isoformat(), "event": e.event, "actor": e.actor, "details": e.details} for e in events
+        ],
+    }

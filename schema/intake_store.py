@@ -1,0 +1,74 @@
+"""Batched writes and reads for intake: one round trip per table per batch, not per record.
+
+Intake must reach thousands of records per second into PostgreSQL, so everything here works on
+lists of plain dicts with Core statements (executemany / insertmanyvalues) instead of ORM
+objects one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from schema.models import AuditEvent, CaseRow, IntakeBatch, IntakeRecord
+
+# Fields compared when a dji_id arrives again, to tell operators that the repeat differs.
+COMPARED_FIELDS = (
+    "surname",
+    "given_names",
+    "birth_date",
+    "postcode",
+    "woonplaats",
+    "sentence_days",
+    "report_date",
+    "institution",
+)
+
+
+def start_batch(session: Session, source: str, now: datetime) -> int:
+    batch_id = session.execute(
+        insert(IntakeBatch).values(source=source[:500], started_at=now, counts={}).returning(IntakeBatch.id)
+    ).scalar_one()
+    return int(batch_id)
+
+
+def finish_batch(session: Session, batch_id: int, counts: dict[str, int], now: datetime) -> None:
+    session.execute(update(IntakeBatch).where(IntakeBatch.id == batch_id).values(finished_at=now, counts=counts))
+
+
+def existing_cases(session: Session, dji_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The cases that already exist for these dji_ids, with the fields a repeat is compared on."""
+    ids = list(set(dji_ids))
+    if not ids:
+        return {}
+    columns = [CaseRow.id, CaseRow.dji_id, *(getattr(CaseRow, f) for f in COMPARED_FIELDS)]
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 1000):  # stay under SQLite's bound-parameter limit
+        rows = session.execute(select(*columns).where(CaseRow.dji_id.in_(ids[start : start + 1000])))
+        for row in rows.mappings():
+            found[row["dji_id"]] = dict(row)
+    return found
+
+
+def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert cases; returns dji_id → case id."""
+    if not rows:
+        return {}
+    result = session.execute(
+        insert(CaseRow).returning(CaseRow.id, CaseRow.dji_id, sort_by_parameter_order=True), list(rows)
+    )
+    return {dji_id: int(case_id) for case_id, dji_id in result.all()}
+
+
+def insert_intake_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(IntakeRecord), list(rows))
+
+
+def insert_audit_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(AuditEvent), list(rows))

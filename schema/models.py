@@ -1,0 +1,167 @@
+"""SQLAlchemy 2 tables: the single source of truth.
+
+Identical on PostgreSQL and SQLite (JSON is JSONB on PostgreSQL). Reference tables are filled
+from ``schema/reference/*.csv`` by ``koers db upgrade``; the rest is written by Koers. The
+workflow runtime's tables live in ``schema.runtime_models`` and are registered below.
+Invariant: ``audit_events`` is append-only (database triggers refuse UPDATE and DELETE).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schema.base import Base, BigId, JsonType, UtcDateTime
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class MunicipalityRow(Base):
+    __tablename__ = "municipalities"
+
+    cbs_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class MunicipalityName(Base):
+    """Every name a municipality is known by (official and aliases), with its normalised key."""
+
+    __tablename__ = "municipality_names"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cbs_code: Mapped[str] = mapped_column(ForeignKey("municipalities.cbs_code"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    normalized: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # official | alias
+
+
+class LegacyMunicipalityRow(Base):
+    __tablename__ = "legacy_municipalities"
+
+    cbs_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    dissolved_on: Mapped[date] = mapped_column(Date)
+
+
+class LegacySuccessor(Base):
+    """Immediate successor of a dissolved municipality (several rows for a split)."""
+
+    __tablename__ = "legacy_successors"
+
+    old_cbs_code: Mapped[str] = mapped_column(ForeignKey("legacy_municipalities.cbs_code"), primary_key=True)
+    successor_cbs_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+
+
+class WoonplaatsRow(Base):
+    __tablename__ = "woonplaatsen"
+
+    woonplaatscode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    cbs_code: Mapped[str] = mapped_column(ForeignKey("municipalities.cbs_code"), index=True)
+
+
+class PostcodeRow(Base):
+    __tablename__ = "postcodes_pc4"
+
+    pc4: Mapped[str] = mapped_column(String(4), primary_key=True)
+    cbs_code: Mapped[str] = mapped_column(ForeignKey("municipalities.cbs_code"), index=True)
+
+
+# --- intake and cases -----------------------------------------------------------------------
+
+
+class IntakeBatch(Base):
+    """One run of intake over one source (a file, an HTTP request)."""
+
+    __tablename__ = "intake_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class IntakeRecord(Base):
+    """A raw record as received, with the one result it ended in and every reason."""
+
+    __tablename__ = "intake_records"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("intake_batches.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    dji_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    result: Mapped[str] = mapped_column(String(20), index=True)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    cbs_code: Mapped[str | None] = mapped_column(String(6))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CaseRow(Base):
+    """A self-reporter: the case that the workflow runs on."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dji_id: Mapped[str] = mapped_column(String(64), unique=True)
+    surname: Mapped[str] = mapped_column(String(200))
+    given_names: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    woonplaats: Mapped[str | None] = mapped_column(String(200))
+    gemeente_given: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    sentence_days: Mapped[int] = mapped_column(Integer)
+    report_date: Mapped[date] = mapped_column(Date, index=True)
+    institution: Mapped[str] = mapped_column(String(100))
+    cbs_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.cbs_code"), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    routing_method: Mapped[str] = mapped_column(String(40))
+    routing_evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    routing_candidates: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    close_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class AuditEvent(Base):
+    """Append-only log of everything that happened to a case: who, when, what, from which message."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    event: Mapped[str] = mapped_column(String(60), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "CaseRow",
+    "IntakeBatch",
+    "IntakeRecord",
+    "LegacyMunicipalityRow",
+    "LegacySuccessor",
+    "MunicipalityName",
+    "MunicipalityRow",
+    "PostcodeRow",
+    "WoonplaatsRow",
+]
+
+# Register the runtime tables on the same metadata (migrations and the drift check see them all).
+from schema import runtime_models as runtime_models  # noqa: E402

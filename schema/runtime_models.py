@@ -1,0 +1,124 @@
+"""Tables of the workflow runtime: instances, timers, outbox, outbound email, dead letters.
+
+Timers are rows (``due_at``) claimed by a sweep, never delayed broker messages. The outbox holds
+the messages a state change causes, committed in the same transaction; a relay publishes them.
+Outbound emails carry a deterministic ``message_id`` and a state
+(``queued → sending → sent | failed``; ``needs_review`` for a stale ``sending``, ``bounced``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schema.base import Base, BigId, UtcDateTime
+
+TS = UtcDateTime()
+
+
+class WorkflowInstance(Base):
+    """One case's run of one definition version; ``state`` is the engine's ``InstanceState``."""
+
+    __tablename__ = "workflow_instances"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    definition: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Timer(Base):
+    """A reminder, escalation or window close that is due at ``due_at``.
+
+    States: pending → claimed (by the sweep, with a message queued) → done, or cancelled.
+    The (state, due_at) index keeps the sweep's cost proportional to the due timers only.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_state_due_at", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    name: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime] = mapped_column(TS)
+    state: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    claimed_at: Mapped[datetime | None] = mapped_column(TS)
+    done_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class OutboxMessage(Base):
+    """A message to publish once the transaction that wrote it has committed (ids only)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    queue_name: Mapped[str] = mapped_column(String(60))
+    actor_name: Mapped[str] = mapped_column(String(60))
+    args: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(TS)
+    published_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class OutboundEmail(Base):
+    """One email Koers sends; the deterministic ``message_id`` is how a resend is recognised."""
+
+    __tablename__ = "outbound_emails"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    step: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(20))
+    to_address: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    attach_letter: Mapped[bool] = mapped_column(default=False)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    smtp_response: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+    sending_started_at: Mapped[datetime | None] = mapped_column(TS)
+    sent_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class DeadLetter(Base):
+    """A message that exhausted its retries: kept here durably (the broker's XQ drops it after 7 days)."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    queue_name: Mapped[str] = mapped_column(String(60))
+    actor_name: Mapped[str] = mapped_column(String(60))
+    args: Mapped[list[Any]]
+    error: Mapped[str] = mapped_column(String(500))
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    failed_at: Mapped[datetime] = mapped_column(TS)
+    state: Mapped[str] = mapped_column(String(12), index=True)  # dead | replayed | discarded
+    resolved_at: Mapped[datetime | None] = mapped_column(TS)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Heartbeat(Base):
+    """When a periodic job (timer sweep, outbox relay, reconciler) last ran, and what it did."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(TS)
+    details: Mapped[dict[str, Any]]

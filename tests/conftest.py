@@ -1,0 +1,103 @@
+"""Shared fixtures: databases and services.
+
+Integration fixtures check each service once. Locally a service that is down skips those tests;
+in CI (``CI`` set) it fails them, so a missing service can never pass for a green run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema import migrate
+from schema.db import make_engine, make_session_factory
+from schema.reference_sync import sync_reference_data
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PG_URL = os.environ.get("KOERS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_test")
+AMQP_URL = os.environ.get("KOERS_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def service_unavailable(what: str) -> None:
+    """Fail in CI, skip locally: a service that is down must never look like a passing test."""
+    message = f"{what} is not reachable"
+    pytest.fail(message + " (CI: services are required)") if IN_CI else pytest.skip(message)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+# Tables that tests fill; reference tables are loaded once and kept.
+
+
+def volatile_tables(engine: Engine) -> list[str]:
+    from schema.models import Base
+
+    reference = {"municipalities", "municipality_names", "legacy_municipalities", "legacy_successors",
+                 "woonplaatsen", "postcodes_pc4"}
+    return [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in reference]
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    if not port_open("127.0.0.1", 5432):
+        service_unavailable("PostgreSQL on 127.0.0.1:5432")
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        sync_reference_data(session)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_sessions(pg_engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """A migrated PostgreSQL database with reference data and empty working tables."""
+    with pg_engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(volatile_tables(pg_engine)) + " RESTART IDENTITY CASCADE"))
+    yield make_session_factory(pg_engine)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'koers.db'}")
+    migrate.upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        sync_reference_data(session)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_sessions(sqlite_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(sqlite_engine)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions(request: pytest.FixtureRequest) -> sessionmaker[Session]:
+    """Both databases: behaviour must be identical on PostgreSQL and SQLite."""
+    name = "pg_sessions" if request.param == "postgresql" else "sqlite_sessions"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    if not port_open("127.0.0.1", 5672):
+        service_unavailable("RabbitMQ on 127.0.0.1:5672")
+    return AMQP_URL

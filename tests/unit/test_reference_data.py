@@ -1,0 +1,134 @@
+"""The shipped reference data matches SOURCES.md and is internally consistent."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from schema.reference import (
+    DEFAULT_DIRECTORY,
+    iter_aliases,
+    iter_legacy,
+    iter_municipalities,
+    iter_postcodes,
+    iter_woonplaatsen,
+    load_registry,
+)
+from workflows.routing import Alias
+
+SHARED_DATA = Path("/work/shared/data")
+COPIED_FILES = [
+    "municipalities.csv",
+    "legacy_municipalities.csv",
+    "woonplaatsen.csv",
+    "woonplaatsen_bag.csv",
+    "postcodes_pc4.csv",
+    "SOURCES.md",
+]
+CURRENT = {m.cbs_code: m for m in iter_municipalities()}
+LEGACY = {m.cbs_code: m for m in iter_legacy()}
+
+
+def test_there_are_40_municipalities_10_in_groningen_18_in_fryslan_12_in_drenthe() -> None:
+    assert len(CURRENT) == 40
+    assert Counter(m.province for m in CURRENT.values()) == {"Groningen": 10, "Fryslân": 18, "Drenthe": 12}
+
+
+def test_there_are_40_legacy_municipalities_none_of_them_current() -> None:
+    assert len(LEGACY) == 40
+    assert not LEGACY.keys() & CURRENT.keys()
+
+
+def test_there_are_845_woonplaatsen_199_419_227_per_province() -> None:
+    places = list(iter_woonplaatsen())
+    assert len(places) == 845
+    per_province = Counter(CURRENT[p.cbs_code].province for p in places)
+    assert per_province == {"Groningen": 199, "Fryslân": 419, "Drenthe": 227}
+
+
+def test_both_woonplaats_files_hold_the_same_rows_and_bag_codes_are_unique() -> None:
+    with (DEFAULT_DIRECTORY / "woonplaatsen.csv").open(encoding="utf-8", newline="") as handle:
+        plain = sorted((row["woonplaats"], row["cbs_code"]) for row in csv.DictReader(handle))
+    places = list(iter_woonplaatsen())
+    assert plain == sorted((p.name, p.cbs_code) for p in places)
+    codes = [p.woonplaatscode or "" for p in places]
+    assert len(set(codes)) == 845
+    assert all(code.startswith("WP") and code[2:].isdigit() for code in codes)
+
+
+def test_23_woonplaats_names_occur_in_more_than_one_municipality() -> None:
+    municipalities: defaultdict[str, set[str]] = defaultdict(set)
+    for place in iter_woonplaatsen():
+        municipalities[place.name].add(place.cbs_code)
+    shared = {name for name, codes in municipalities.items() if len(codes) > 1}
+    assert len(shared) == 23
+    assert municipalities["Oudega"] == {"GM0090", "GM1900", "GM1940"}
+
+
+def test_there_are_987_distinct_pc4_of_four_digits() -> None:
+    pc4s = [p.pc4 for p in iter_postcodes()]
+    assert len(pc4s) == 987
+    assert len(set(pc4s)) == 987
+    assert all(len(pc4) == 4 and pc4.isdigit() for pc4 in pc4s)
+    assert "9085" not in pc4s  # SOURCES.md: left out, the source has no municipality for it
+
+
+def test_every_woonplaats_and_pc4_lies_in_a_current_municipality() -> None:
+    assert {p.cbs_code for p in iter_woonplaatsen()} <= CURRENT.keys()
+    assert {p.cbs_code for p in iter_postcodes()} <= CURRENT.keys()
+
+
+def test_every_municipality_has_woonplaatsen_and_pc4s() -> None:
+    assert {p.cbs_code for p in iter_woonplaatsen()} == CURRENT.keys()
+    assert {p.cbs_code for p in iter_postcodes()} == CURRENT.keys()
+
+
+@pytest.mark.parametrize("code", sorted(LEGACY))
+def test_every_successor_chain_ends_in_current_municipalities_without_a_cycle(code: str) -> None:
+    # Given a dissolved municipality, When its successors are followed, Then each path ends in a
+    # current municipality without revisiting a code.
+    paths = [[code]]
+    while paths:
+        path = paths.pop()
+        if path[-1] in CURRENT:
+            continue
+        assert path[-1] in LEGACY, f"{path} leads to an unknown code"
+        for successor in LEGACY[path[-1]].successors:
+            assert successor not in path, f"cycle {path} → {successor}"
+            paths.append([*path, successor])
+
+
+def test_the_three_splits_have_the_successors_named_in_sources() -> None:
+    assert set(LEGACY["GM0055"].successors) == {"GM0074", "GM0080", "GM1900", "GM1921"}
+    assert set(LEGACY["GM0140"].successors) == {"GM0080", "GM1900", "GM1949"}
+    assert set(LEGACY["GM0053"].successors) == {"GM1966", "GM1969"}
+    assert [code for code, m in LEGACY.items() if len(m.successors) > 1] == ["GM0055", "GM0140", "GM0053"]
+
+
+@pytest.mark.parametrize("alias", list(iter_aliases()), ids=lambda a: a.alias)
+def test_every_alias_points_to_a_known_code(alias: Alias) -> None:
+    assert alias.cbs_code in CURRENT.keys() | LEGACY.keys()
+    assert alias.note
+    assert alias.kind in {"municipality", "woonplaats"}
+
+
+def test_woonplaats_aliases_are_not_themselves_woonplaatsen_of_the_region() -> None:
+    names = {p.name.casefold() for p in iter_woonplaatsen()}
+    aliases = [a for a in iter_aliases() if a.kind == "woonplaats"]
+    assert len(aliases) == 6
+    assert not {a.alias.casefold() for a in aliases} & names
+
+
+def test_the_registry_builds_from_the_shipped_data() -> None:
+    registry = load_registry()
+    assert len(registry.municipalities) == 40
+    assert len(registry.postcodes) == 987
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="the shared data folder exists only on the build machine")
+@pytest.mark.parametrize("name", COPIED_FILES)
+def test_the_copied_files_are_unchanged(name: str) -> None:
+    assert (DEFAULT_DIRECTORY / name).read_bytes() == (SHARED_DATA / name).read_bytes()

@@ -1,0 +1,57 @@
+"""Composition root: builds the adapters from settings, once, and hands them out.
+
+Nothing connects at import time; tests pass their own settings or clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema.db import make_engine, make_session_factory
+from schema.reference import load_registry
+from workers.settings import Settings, load_settings
+from workflows.routing import Registry
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """The wired application: settings, database and the reference registry."""
+
+    settings: Settings
+    clock: Clock = utc_now
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return load_registry()
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> App:
+    return App(settings=settings or load_settings(), clock=clock or utc_now)

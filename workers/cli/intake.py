@@ -1,0 +1,131 @@
+"""``koers intake`` and ``koers watch``: feed files in, one result per record out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from workers.bootstrap import App, bootstrap
+from workers.feed_files import FeedError, iter_feed
+from workers.intake import IntakeService, IntakeSummary
+from workers.wiring import intake_service
+
+RESULT_LABELS = {
+    "accepted": "geaccepteerd",
+    "duplicates": "dubbel",
+    "ineligible": "buiten doelgroep",
+    "rejected": "afgewezen",
+    "needs_routing": "gemeente onduidelijk",
+}
+
+
+def _progress(label: str) -> object:
+    """A progress callback that writes to stderr when it is a terminal (stdout may carry JSON)."""
+    started = time.monotonic()
+
+    def report(count: int) -> None:
+        if sys.stderr.isatty():
+            rate = count / max(time.monotonic() - started, 1e-6)
+            click.echo(f"\r{label}: {count:,} records ({rate:,.0f}/s)".replace(",", "."), err=True, nl=False)
+
+    return report
+
+
+def ingest_file(app: App, service: IntakeService, path: Path, keep_results: bool = True) -> IntakeSummary:
+    summary = service.ingest(iter_feed(path), str(path), keep_results=keep_results, progress=_progress(path.name))
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    return summary
+
+
+def print_summary(summary: IntakeSummary) -> None:
+    data = summary.to_json()
+    click.echo(f"{summary.source}: {data['received']} ontvangen")
+    for key, label in RESULT_LABELS.items():
+        click.echo(f"  {label:<22} {data[key]:>7}")
+    for result in summary.results:
+        if result.result.value in ("rejected", "ineligible", "needs_routing", "duplicate"):
+            who = result.dji_id or "(geen dji_id)"
+            reasons = "; ".join(result.reasons) if result.reasons else ""
+            click.echo(f"  regel {result.line} {who}: {RESULT_LABELS.get(result.result.value, result.result.value)}"
+                       + (f" — {reasons}" if reasons else ""))
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Eén JSON-document op stdout.")
+def intake(files: tuple[Path, ...], as_json: bool) -> None:
+    """Lees aanleverbestanden (CSV of JSON Lines) en verwerk elke zelfmelder.
+
+    Elk record eindigt als geaccepteerd, dubbel, buiten doelgroep, afgewezen of gemeente
+    onduidelijk; opnieuw inlezen verandert niets.
+    """
+    app = bootstrap()
+    service = intake_service(app)
+    total = IntakeSummary(source=", ".join(str(f) for f in files))
+    failures = []
+    for path in files:
+        try:
+            summary = ingest_file(app, service, path)
+        except FeedError as exc:
+            failures.append(str(exc))
+            continue
+        total.merge(summary)
+        if not as_json:
+            print_summary(summary)
+    if as_json:
+        data = total.to_json()
+        if failures:
+            data["file_errors"] = failures
+        click.echo(json.dumps(data, ensure_ascii=False))
+    for failure in failures:
+        click.echo(f"koers intake: {failure}", err=True)
+    app.dispose()
+    sys.exit(1 if failures else 0)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--interval", default=2.0, show_default=True, help="Seconden tussen twee keer kijken.")
+@click.option("--once", is_flag=True, help="Verwerk wat er nu ligt en stop.")
+def watch(directory: Path, interval: float, once: bool) -> None:
+    """Afleveringsmap: verwerk nieuwe bestanden en verplaats ze naar processed/ of failed/.
+
+    Naast elk verwerkt bestand komt een resultaatbestand (<naam>.result.json).
+    """
+    app = bootstrap()
+    service = intake_service(app)
+    for sub in ("processed", "failed"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+    while True:
+        for path in sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")):
+            process_dropped_file(app, service, directory, path)
+        if once:
+            break
+        time.sleep(interval)
+    app.dispose()
+
+
+def process_dropped_file(app: App, service: IntakeService, directory: Path, path: Path) -> None:
+    """Take one dropped file; a file that cannot be read at all goes to failed/ with its error."""
+    try:
+        summary = service.ingest(iter_feed(path), str(path.name))
+    except FeedError as exc:
+        target = directory / "failed" / path.name
+        shutil.move(str(path), target)
+        target.with_name(target.name + ".result.json").write_text(
+            json.dumps({"error": str(exc)}, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        click.echo(f"{path.name}: mislukt — {exc}")
+        return
+    target = directory / "processed" / path.name
+    shutil.move(str(path), target)
+    target.with_name(target.name + ".result.json").write_text(
+        json.dumps(summary.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    click.echo(f"{path.name}: {summary.received} ontvangen, {summary.counts['accepted']} geaccepteerd")

@@ -1,0 +1,74 @@
+"""``koers worker``, ``koers scheduler`` and ``koers run``: the long-running parts."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from schema import migrate
+from schema.reference_sync import sync_reference_data
+from workers.bootstrap import bootstrap
+from workers.queues import ALL_QUEUES
+from workers.runner import start, wait_for_signal
+
+
+def configure_logging(verbose: bool) -> None:
+    # Log lines carry ids and counts only; handlers never log names, addresses or outcomes.
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.getLogger("pika").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+@click.command()
+@click.option("--queues", default=",".join(ALL_QUEUES), show_default=True, help="Welke wachtrijen (komma's).")
+@click.option("--threads", default=8, show_default=True, help="Werkthreads in dit proces.")
+@click.option("-v", "--verbose", is_flag=True)
+def worker(queues: str, threads: int, verbose: bool) -> None:
+    """Verwerk berichten van RabbitMQ (zaken starten, timers, e-mail)."""
+    configure_logging(verbose)
+    app = bootstrap()
+    if app.settings.is_embedded:
+        raise click.UsageError("koers worker heeft KOERS_BROKER_URL nodig; `koers run` doet alles in één proces")
+    selected = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = set(selected) - set(ALL_QUEUES)
+    if unknown:
+        raise click.BadParameter(f"onbekende wachtrij(en): {', '.join(sorted(unknown))}", param_hint="--queues")
+    running = start(app, worker_threads=threads, queues=selected)
+    logging.getLogger("koers").info("worker: %d threads on %s", threads, ", ".join(selected))
+    wait_for_signal()
+    running.stop()
+    app.dispose()
+
+
+@click.command()
+@click.option("-v", "--verbose", is_flag=True)
+def scheduler(verbose: bool) -> None:
+    """Timers vegen, de outbox publiceren en achterstanden herstellen (één leider tegelijk)."""
+    configure_logging(verbose)
+    app = bootstrap()
+    running = start(app, scheduler=True)
+    logging.getLogger("koers").info("scheduler started (leader: %s)", running.scheduler and running.scheduler.is_leader)
+    wait_for_signal()
+    running.stop()
+    app.dispose()
+
+
+@click.command()
+@click.option("--threads", default=4, show_default=True, help="Werkthreads.")
+@click.option("-v", "--verbose", is_flag=True)
+def run(threads: int, verbose: bool) -> None:
+    """Alles in één proces: werkers en planner (standaard op SQLite met een interne broker)."""
+    configure_logging(verbose)
+    app = bootstrap()
+    migrate.upgrade(app.engine)
+    with app.sessions.begin() as session:
+        sync_reference_data(session)
+    running = start(app, worker_threads=threads, scheduler=True)
+    click.echo(f"koers run: database {app.engine.url.render_as_string(hide_password=True)}, "
+               f"broker {'RabbitMQ' if app.settings.broker_url else 'in-process'}, "
+               f"e-mail {app.settings.smtp_url or app.settings.spool_dir}")  # fmt: skip
+    wait_for_signal()
+    running.stop()
+    app.dispose()

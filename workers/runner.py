@@ -1,0 +1,76 @@
+"""Process shapes: a worker, a scheduler, or everything in one process (the embedded default).
+
+All three use the same handlers, actors, outbox relay and sweeps; only the broker differs
+(RabbitMQ, or dramatiq's in-process ``StubBroker`` when no broker is configured).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import dramatiq
+from dramatiq import Worker
+
+from messaging.smtp import Mailer
+from workers.actors import declare_actors
+from workers.bootstrap import App
+from workers.broker import DeadLetters, make_broker
+from workers.periodic import ReconcileWindows
+from workers.queues import ALL_QUEUES
+from workers.scheduler import KoersScheduler
+from workers.services import Services, build_services, install
+
+log = logging.getLogger(__name__)
+
+
+def start_broker(app: App, mailer: Mailer | None = None) -> tuple[dramatiq.Broker, Services]:
+    """Install services and a broker with every actor declared, for this process."""
+    services = build_services(app, mailer)
+    install(services)
+    broker = make_broker(app.settings.broker_url, DeadLetters(lambda: app.sessions, app.clock))
+    declare_actors(broker)
+    return broker, services
+
+
+@dataclass
+class Running:
+    """What a process started; ``stop()`` shuts it down in order (scheduler, then workers)."""
+
+    broker: dramatiq.Broker
+    services: Services
+    worker: Worker | None = None
+    scheduler: KoersScheduler | None = None
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.worker is not None:
+            self.worker.stop(timeout=10_000)
+        self.services.mailer_close()
+        self.broker.close()
+
+
+def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEUES, scheduler: bool = False,
+          mailer: Mailer | None = None, windows: ReconcileWindows | None = None) -> Running:  # fmt: skip
+    broker, services = start_broker(app, mailer)
+    running = Running(broker, services)
+    if worker_threads:
+        running.worker = Worker(broker, queues=set(queues), worker_threads=worker_threads)
+        running.worker.start()
+    if scheduler:
+        running.scheduler = KoersScheduler(app, broker, windows=windows)
+        running.scheduler.start()
+    return running
+
+
+def wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass

@@ -1,0 +1,81 @@
+"""The handlers a worker runs, wired from an ``App``; installed once per process for the actors.
+
+Actors are declared at start-up against the broker of that process and look their handlers up
+here, so nothing binds to a broker or a database at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from messaging.render import Renderer
+from messaging.smtp import Mailer, make_mailer
+from workers.bootstrap import App
+from workers.contacts import Contacts
+from workers.email_composer import EmailComposer
+from workers.email_sender import EmailSender
+from workers.settings import ConfigError, Settings
+from workers.workflow_runtime import WorkflowRuntime
+from workflows.calendar import WorkdayCalendar
+from workflows.registry import default_registry
+
+
+@dataclass
+class Services:
+    app: App
+    workflow: WorkflowRuntime
+    sender: EmailSender
+    mailer: Mailer
+    calendar: WorkdayCalendar
+
+    def mailer_close(self) -> None:
+        close = getattr(self.mailer, "close", None)
+        if close is not None:
+            close()
+
+
+_installed: Services | None = None
+
+
+def secret_key(settings: Settings) -> bytes:
+    """KOERS_SECRET_KEY; the embedded default keeps a generated key in KOERS_HOME instead."""
+    if settings.secret_key is not None:
+        return settings.secret_key
+    if not settings.is_embedded:
+        raise ConfigError("KOERS_SECRET_KEY ontbreekt (minstens 32 willekeurige tekens)")
+    path: Path = settings.home / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+def build_services(app: App, mailer: Mailer | None = None) -> Services:
+    settings = app.settings
+    calendar = WorkdayCalendar()
+    contacts = Contacts(settings)
+    mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir)
+    signature = settings.sender.split("<", 1)[0].strip() or "Zelfmelders 3Noord"
+    composer = EmailComposer(Renderer(signature=signature), contacts, calendar, secret_key(settings), settings.sender,
+                             settings.reply_domain)  # fmt: skip
+    workflow = WorkflowRuntime(app.sessions, default_registry(settings.timers), calendar, app.clock, contacts)
+    sender = EmailSender(app.sessions, composer, mailer, app.clock)
+    return Services(app=app, workflow=workflow, sender=sender, mailer=mailer, calendar=calendar)
+
+
+def install(services: Services) -> None:
+    global _installed
+    _installed = services
+
+
+def installed() -> Services:
+    if _installed is None:
+        raise RuntimeError("no services installed in this process; start it with `koers worker` or `koers run`")
+    return _installed
+
+
+def installed_or_none() -> Services | None:
+    return _installed

@@ -1,0 +1,179 @@
+"""Settings: the only module that reads environment variables and the config file.
+
+Environment (all optional; unset means the embedded default):
+``KOERS_DATABASE_URL`` SQLAlchemy URL (default: SQLite file ``koers.db`` in ``KOERS_HOME``),
+``KOERS_BROKER_URL`` ``amqp://…`` (unset: in-process broker),
+``KOERS_SMTP_URL`` ``smtp://host:port`` (unset: local spool folder),
+``KOERS_CONFIG`` a TOML file, ``KOERS_SECRET_KEY`` signs reply tokens,
+``KOERS_HOME`` folder for the embedded database, spool and dead letters (default ``./.koers``).
+
+Unknown config keys are an error that names the key: a typo must not silently fall back to a
+default for something as important as an escalation address.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflows.durations import Duration, DurationError, parse_duration
+
+DEFAULT_INSTITUTIONS = ("PI Veenhuizen", "PI Leeuwarden")
+DEFAULT_TIMERS = {
+    "first_reminder": "5 werkdagen",
+    "second_reminder": "10 werkdagen",
+    "escalate_after": "15 werkdagen",
+    "escalate_before_report": "5 werkdagen",
+    "partial_follow_up": "5 werkdagen",
+    "escalate_before_release": "10 werkdagen",  # the planned widening to short-sentenced detainees
+}
+
+
+class ConfigError(ValueError):
+    """The config file or an environment variable is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class MunicipalityConfig:
+    mailbox: str | None = None
+    reply_from: tuple[str, ...] = ()
+    team: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    broker_url: str | None
+    smtp_url: str | None
+    secret_key: bytes | None
+    sender: str = "Zelfmelders 3Noord <zelfmelders@koers.example>"
+    reply_domain: str = "antwoord.koers.example"
+    institutions: tuple[str, ...] = DEFAULT_INSTITUTIONS
+    timers: dict[str, Duration] = field(default_factory=dict)
+    inbound_listen: str = "127.0.0.1:2525"
+    web_listen: str = "127.0.0.1:8080"
+    # seconds between runs of the scheduler's jobs
+    sweep_interval: float = 5.0
+    relay_interval: float = 0.5
+    reconcile_interval: float = 30.0
+    provinces: dict[str, dict[str, str]] = field(default_factory=dict)
+    municipalities: dict[str, MunicipalityConfig] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when no broker is configured: everything runs in one process."""
+        return self.broker_url is None
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.home / "spool"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+
+_SECTIONS: dict[str, set[str]] = {
+    "koers": {"sender", "reply_domain", "institutions"},
+    "timers": set(DEFAULT_TIMERS),
+    "inbound": {"listen"},
+    "web": {"listen"},
+    "scheduler": {"sweep_interval", "relay_interval", "reconcile_interval"},
+    "provinces": set(),
+    "municipalities": set(),
+}
+_PROVINCE_KEYS = {"escalation"}
+_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address"}
+
+
+def _check_keys(where: str, table: dict[str, Any], allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"onbekende sleutel {where}.{key} in de configuratie")
+
+
+def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
+    _check_keys("", data, set(_SECTIONS))
+    out: dict[str, Any] = {}
+    koers = data.get("koers", {})
+    _check_keys("koers", koers, _SECTIONS["koers"])
+    for key in ("sender", "reply_domain"):
+        if key in koers:
+            out[key] = str(koers[key])
+    if "institutions" in koers:
+        out["institutions"] = tuple(str(i) for i in koers["institutions"])
+    timers_raw = data.get("timers", {})
+    _check_keys("timers", timers_raw, _SECTIONS["timers"])
+    timers = {}
+    for key, default in DEFAULT_TIMERS.items():
+        try:
+            timers[key] = parse_duration(str(timers_raw.get(key, default)))
+        except DurationError as exc:
+            raise ConfigError(f"timers.{key}: {exc}") from exc
+    out["timers"] = timers
+    for section in ("inbound", "web"):
+        table = data.get(section, {})
+        _check_keys(section, table, _SECTIONS[section])
+        if "listen" in table:
+            out[f"{section}_listen"] = str(table["listen"])
+    scheduler = data.get("scheduler", {})
+    _check_keys("scheduler", scheduler, _SECTIONS["scheduler"])
+    for key, value in scheduler.items():
+        try:
+            duration = parse_duration(str(value))
+        except DurationError as exc:
+            raise ConfigError(f"scheduler.{key}: {exc}") from exc
+        if duration.delta is None:
+            raise ConfigError(f"scheduler.{key}: geef een exacte duur (bijv. PT5S), geen werkdagen")
+        out[key] = duration.delta.total_seconds()
+    provinces = {}
+    for name, table in data.get("provinces", {}).items():
+        _check_keys(f"provinces.{name}", table, _PROVINCE_KEYS)
+        provinces[name] = {k: str(v) for k, v in table.items()}
+    out["provinces"] = provinces
+    municipalities = {}
+    for code, table in data.get("municipalities", {}).items():
+        _check_keys(f"municipalities.{code}", table, _MUNICIPALITY_KEYS)
+        municipalities[code.upper()] = MunicipalityConfig(
+            mailbox=table.get("mailbox"),
+            reply_from=tuple(str(x).lower() for x in table.get("reply_from", ())),
+            team=table.get("team"),
+            phone=table.get("phone"),
+            address=table.get("address"),
+        )
+    out["municipalities"] = municipalities
+    return out
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment (default ``os.environ``) and ``KOERS_CONFIG``."""
+    env = dict(os.environ if environ is None else environ)
+    home = Path(env.get("KOERS_HOME", ".koers")).resolve()
+    database_url = env.get("KOERS_DATABASE_URL") or f"sqlite:///{home / 'koers.db'}"
+    config_path = Path(env["KOERS_CONFIG"]) if env.get("KOERS_CONFIG") else None
+    parsed: dict[str, Any] = _parse_config({})
+    if config_path is not None:
+        try:
+            with config_path.open("rb") as fh:
+                parsed = _parse_config(tomllib.load(fh))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"KOERS_CONFIG: bestand {config_path} bestaat niet") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"KOERS_CONFIG: {config_path} is geen geldige TOML: {exc}") from exc
+    secret = env.get("KOERS_SECRET_KEY")
+    return Settings(
+        home=home,
+        database_url=database_url,
+        broker_url=env.get("KOERS_BROKER_URL") or None,
+        smtp_url=env.get("KOERS_SMTP_URL") or None,
+        secret_key=secret.encode() if secret else None,
+        config_path=config_path,
+        **parsed,
+    )
