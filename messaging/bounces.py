@@ -36,6 +36,12 @@ def is_delivery_report(msg: InboundMessage) -> bool:
     return msg.automation_header("x-ms-exchange-message-is-ndr") is not None
 
 
+def is_success_report(msg: InboundMessage) -> bool:
+    """A delivery report whose every recipient was delivered or relayed: a receipt, not a failure."""
+    actions = {status.action for status in msg.delivery_status if status.action}
+    return bool(actions) and actions <= {"delivered", "relayed", "expanded"}
+
+
 def looks_like_text_bounce(msg: InboundMessage) -> bool:
     """A non-standard bounce: from a mail daemon, about a failed delivery."""
     local_part = (msg.from_address or "").split("@", 1)[0]
@@ -72,4 +78,10 @@ def bounced_recipients(msg: InboundMessage) -> tuple[str, ...]:
     return tuple(dict.fromkeys(candidates))[:20]
 
 
-__all__ = ["bounced_message_ids", "bounced_recipients", "is_delivery_report", "looks_like_text_bounce"]
+__all__ = [
+    "bounced_message_ids",
+    "bounced_recipients",
+    "is_delivery_report",
+    "is_success_report",
+    "looks_like_text_bounce",
+]

@@ -3,7 +3,8 @@
 Outlook, Gmail and phone clients often send replies as HTML only. The conversion keeps what
 matters for finding the new text and drops the rest:
 
-- block elements (``p``, ``div``, ``br``, table rows, list items) become line breaks;
+- block elements (``p``, ``div``, ``br``, table rows, list items) become line breaks, and an empty
+  paragraph (Outlook's ``<p>&nbsp;</p>``) an empty line;
 - ``<blockquote>`` content is prefixed with ``> `` per level, so quoted HTML is quoted text;
 - ``<hr>`` becomes an Outlook-style rule line, which precedes the quoted header block;
 - ``head``, ``style``, ``script`` and known signature containers (Gmail, Thunderbird, Outlook on
@@ -81,8 +82,11 @@ class _Converter(HTMLParser):
         elif tag == "pre":
             self._break()
             self._pre_depth = max(0, self._pre_depth - 1)
+        elif tag == "p":
+            # Outlook writes every line as a zero-margin <p>, and a blank line as <p>&nbsp;</p>.
+            self._break(force=True)
         elif tag in _BLOCK_TAGS:
-            self._break(paragraph=tag == "p")
+            self._break()
         elif tag in ("td", "th"):
             self._current.append(" ")
 
@@ -112,7 +116,7 @@ class _Converter(HTMLParser):
             self._break()
             self._pre_depth += 1
         elif tag in _BLOCK_TAGS:
-            self._break(paragraph=tag == "p")
+            self._break()
 
     def _break(self, *, force: bool = False, paragraph: bool = False) -> None:
         """End the current line; ``force`` keeps an empty one (``<br>``), ``paragraph`` adds a gap."""

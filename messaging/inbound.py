@@ -71,36 +71,37 @@ class InboundMessage:
 
     Addresses are lower-cased addr-specs; ``from_address`` is None when the From header does not
     name exactly one valid mailbox. Message-IDs keep their angle brackets. ``automation_headers``
-    holds the (lower-cased name, value) pairs of the headers that reveal machine-sent mail.
-    ``text`` is the sender's body: text/plain when present, otherwise HTML converted to text
-    (``is_html_only``); never the text of attached or returned messages.
+    holds the (lower-cased name, value) pairs of the headers that reveal machine-sent or
+    list-relayed mail. ``text`` is the sender's body: text/plain when present, otherwise HTML
+    converted to text (``is_html_only``); never the text of attached or returned messages.
+    Every field has an empty default, so tests and fakes can build just what they need.
     """
 
-    message_id: str | None
-    in_reply_to: tuple[str, ...]
-    references: tuple[str, ...]
-    subject: str
-    from_address: str | None
-    from_display: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-    reply_to: tuple[str, ...]
-    date: datetime | None
-    return_path: str | None
-    auto_submitted: str | None
-    precedence: str | None
-    content_type: str
-    report_type: str | None
-    authentication_results: tuple[str, ...]
-    automation_headers: tuple[tuple[str, str], ...]
-    text: str
-    is_html_only: bool
-    attachments: tuple[str, ...]
-    has_attached_message: bool
-    delivery_status: tuple[DeliveryStatus, ...]
-    returned_message_ids: tuple[str, ...]
-    returned_recipients: tuple[str, ...]
-    defects: tuple[str, ...]
+    message_id: str | None = None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    from_address: str | None = None
+    from_display: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    reply_to: tuple[str, ...] = ()
+    date: datetime | None = None
+    return_path: str | None = None
+    auto_submitted: str | None = None
+    precedence: str | None = None
+    content_type: str = "text/plain"
+    report_type: str | None = None
+    authentication_results: tuple[str, ...] = ()
+    automation_headers: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    is_html_only: bool = False
+    attachments: tuple[str, ...] = ()
+    has_attached_message: bool = False
+    delivery_status: tuple[DeliveryStatus, ...] = ()
+    returned_message_ids: tuple[str, ...] = ()
+    returned_recipients: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
 
     def automation_header(self, name: str) -> str | None:
         """The value of one of the ``automation_headers`` (name lower-case), or None."""
@@ -144,9 +145,7 @@ def _parse(raw: bytes, max_parts: int, max_depth: int, defects: list[str]) -> In
         msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
         headers_only = True
     headers = _collect_headers(msg, defects)
-    body = (
-        _empty_body() if headers_only else extract_body(msg, max_parts=max_parts, max_depth=max_depth, defects=defects)
-    )
+    body = Body() if headers_only else extract_body(msg, max_parts=max_parts, max_depth=max_depth, defects=defects)
     return _build(msg, headers, body, defects)
 
 
@@ -168,7 +167,7 @@ def _collect_headers(msg: Message, defects: list[str]) -> dict[str, list[str]]:
 def _build(msg: Message, headers: dict[str, list[str]], body: Body, defects: list[str]) -> InboundMessage:
     sender = parse_mailbox(first(headers.get("from", ())))
     content_type = content_type_of(msg)
-    report_type = param_of(msg, "report-type") if content_type == "multipart/report" else None
+    report_type = (param_of(msg, "report-type") or "").lower() if content_type == "multipart/report" else ""
     return InboundMessage(
         message_id=next(iter(parse_message_ids(first(headers.get("message-id", ())))), None),
         in_reply_to=parse_message_ids(" ".join(headers.get("in-reply-to", ()))),
@@ -184,9 +183,9 @@ def _build(msg: Message, headers: dict[str, list[str]], body: Body, defects: lis
         auto_submitted=_lower(headers, "auto-submitted"),
         precedence=_lower(headers, "precedence"),
         content_type=content_type,
-        report_type=report_type.lower() if report_type else None,
+        report_type=report_type or None,
         authentication_results=tuple(headers.get("authentication-results", ())[:20]),
-        automation_headers=tuple((name, values[0]) for name, values in headers.items() if name in _AUTOMATION_HEADERS),
+        automation_headers=tuple((key, values[0]) for key, values in headers.items() if key in _AUTOMATION_HEADERS),
         text=body.text,
         is_html_only=body.is_html_only,
         attachments=body.attachments,
@@ -203,35 +202,5 @@ def _lower(headers: dict[str, list[str]], name: str) -> str | None:
     return values[0].lower() if values else None
 
 
-def _empty_body() -> Body:
-    return Body("", False, (), (), (), (), False)
-
-
 def _unparseable(defects: list[str]) -> InboundMessage:
-    return InboundMessage(
-        message_id=None,
-        in_reply_to=(),
-        references=(),
-        subject="",
-        from_address=None,
-        from_display="",
-        to=(),
-        cc=(),
-        reply_to=(),
-        date=None,
-        return_path=None,
-        auto_submitted=None,
-        precedence=None,
-        content_type="text/plain",
-        report_type=None,
-        authentication_results=(),
-        automation_headers=(),
-        text="",
-        is_html_only=False,
-        attachments=(),
-        has_attached_message=False,
-        delivery_status=(),
-        returned_message_ids=(),
-        returned_recipients=(),
-        defects=(*dict.fromkeys(defects), "unparseable"),
-    )
+    return InboundMessage(defects=(*dict.fromkeys(defects), "unparseable"))

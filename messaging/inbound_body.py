@@ -46,13 +46,13 @@ class DeliveryStatus:
 class Body:
     """What the walk found; ``text`` is the sender's body (plain preferred, else converted HTML)."""
 
-    text: str
-    is_html_only: bool
-    attachments: tuple[str, ...]
-    delivery_status: tuple[DeliveryStatus, ...]
-    returned_message_ids: tuple[str, ...]
-    returned_recipients: tuple[str, ...]
-    has_attached_message: bool
+    text: str = ""
+    is_html_only: bool = False
+    attachments: tuple[str, ...] = ()
+    delivery_status: tuple[DeliveryStatus, ...] = ()
+    returned_message_ids: tuple[str, ...] = ()
+    returned_recipients: tuple[str, ...] = ()
+    has_attached_message: bool = False
 
 
 @dataclass

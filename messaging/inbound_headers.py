@@ -33,6 +33,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ADDR_SPEC = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\.]+(?:\.[^\s@<>()\[\],;:\"\\.]+)+")
 _MSG_ID = re.compile(r"<[^<>\s]{1,500}>")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060\ufeff]")
+# Text codecs that interpret escapes or are not charsets at all; a header may name them, we ignore them.
+_UNSAFE_CODECS = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +88,19 @@ def decode_words(value: str, defects: list[str]) -> str:
 def _decode_chunk(chunk: bytes | str, charset: str | None, defects: list[str]) -> str:
     if isinstance(chunk, str):
         return chunk
-    name = charset or "ascii"
-    if not _is_text_codec(name):
+    if charset is None:
+        # decode_header returns the unencoded parts between encoded words as raw-unicode-escape
+        # bytes; undo exactly that so raw UTF-8 text next to an encoded word survives.
+        return chunk.decode("raw-unicode-escape", errors="replace")
+    name = charset
+    if not is_text_codec(name):
         defects.append("header-unknown-charset")
         name = "utf-8"
     return chunk.decode(name, errors="replace")
 
 
-def _is_text_codec(name: str) -> bool:
+def is_text_codec(name: str) -> bool:
+    """Whether ``name`` names a codec that is safe to use for decoding mail text."""
     try:
         info = codecs.lookup(name)
     except LookupError:
@@ -102,18 +109,10 @@ def _is_text_codec(name: str) -> bool:
     return bool(getattr(info, "_is_text_encoding", True)) and info.name not in _UNSAFE_CODECS
 
 
-_UNSAFE_CODECS = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"})
-
-
 def clean(value: str) -> str:
     """Remove control and invisible formatting characters and collapse whitespace."""
     value = _INVISIBLE.sub("", _CONTROL.sub(" ", value.replace("\r", " ").replace("\n", " ")))
     return " ".join(value.split())
-
-
-def is_text_codec(name: str) -> bool:
-    """Whether ``name`` names a codec that is safe to use for decoding mail text."""
-    return _is_text_codec(name)
 
 
 def parse_mailbox(value: str) -> Mailbox:

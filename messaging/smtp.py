@@ -8,7 +8,9 @@ Errors and their classification live in ``messaging.smtp_errors``; all are re-ex
 TLS: ``smtp://`` upgrades with STARTTLS whenever the server offers it (``?starttls=no`` turns that
 off); ``smtps://`` is TLS from the first byte. With ``require_tls`` an unencrypted connection is
 refused with ``TransientMailError``: it is a relay or configuration problem that an operator can fix,
-after which the mail still goes out. Credentials are sent only after that check.
+after which the mail still goes out. Credentials are sent only after that check. Certificates are
+always verified (system CAs, ``?cafile=`` or ``tls_context``): an untrusted one is a transient error,
+never a silent fall-back to plain text.
 
 Invariants:
 
@@ -31,7 +33,6 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Literal, Protocol
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
 from aiosmtplib.response import SMTPResponse
@@ -46,6 +47,7 @@ from messaging.smtp_errors import (
     raise_classified,
 )
 from messaging.smtp_spool import SpoolMailer
+from messaging.smtp_target import SmtpTarget
 
 __all__ = [
     "MailError", "Mailer", "PermanentMailError", "SmtpMailer", "SmtpTarget", "SpoolMailer", "TransientMailError",
@@ -54,64 +56,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _ADDRESS = re.compile(r'^[^@\s<>(),;:"\\]+@[^@\s<>(),;:"\\]+$')
-_YES, _NO = frozenset({"yes", "true", "1", "ja"}), frozenset({"no", "false", "0", "nee"})
 
 
 class Mailer(Protocol):
     """The outbound-mail port: send one message; returns the server's acceptance reply or the spool path."""
 
     def send(self, message: EmailMessage) -> str: ...
-
-
-@dataclass(frozen=True)
-class SmtpTarget:
-    """Where and how to connect, parsed from ``smtp://user:pass@host:port?starttls=no&require_tls=yes``.
-
-    Query keys: ``starttls`` (smtp:// only, default yes = when offered), ``require_tls``, ``cafile``
-    (CA bundle for an internal relay), ``bounce`` (envelope sender). Unknown keys are an error.
-    """
-
-    hostname: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-    implicit_tls: bool = False
-    starttls: bool = True
-    require_tls: bool = False
-    cafile: str | None = None
-    bounce: str | None = None
-
-    @classmethod
-    def from_url(cls, url: str, *, require_tls: bool = False) -> SmtpTarget:
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("KOERS_SMTP_URL moet de vorm smtp://host:poort of smtps://host:poort hebben")
-        query = dict(parse_qsl(parts.query))
-        unknown = set(query) - {"starttls", "require_tls", "cafile", "bounce"}
-        if unknown:
-            raise ValueError(f"onbekende optie(s) in KOERS_SMTP_URL: {', '.join(sorted(unknown))}")
-        implicit = parts.scheme == "smtps"
-        target = cls(
-            hostname=parts.hostname,
-            port=parts.port or (465 if implicit else 25),
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            implicit_tls=implicit,
-            starttls=_flag(query, "starttls", True),
-            require_tls=require_tls or _flag(query, "require_tls", False),
-            cafile=query.get("cafile"),
-            bounce=query.get("bounce"),
-        )
-        if target.require_tls and not (implicit or target.starttls):
-            raise ValueError("KOERS_SMTP_URL: require_tls=yes gaat niet samen met starttls=no")
-        return target
-
-
-def _flag(query: dict[str, str], key: str, default: bool) -> bool:
-    value = query.get(key, "").lower()
-    if value and value not in _YES | _NO:
-        raise ValueError(f"KOERS_SMTP_URL: {key} moet yes of no zijn")
-    return value in _YES if value else default
 
 
 class _Connection(aiosmtplib.SMTP):
@@ -166,13 +116,22 @@ class SmtpMailer:
         self._states_lock = threading.Lock()
 
     def send(self, message: EmailMessage) -> str:
-        """Send ``message``; returns e.g. ``250 2.0.0 Ok: queued as ABC``, raises ``MailError``."""
+        """Send ``message``; returns e.g. ``250 2.0.0 Ok: queued as ABC``, raises ``MailError``.
+
+        Call it from a plain thread, never from a coroutine (there, use ``asyncio.to_thread``).
+        """
         envelope = _envelope(message, self._bounce)
         state = self._state()
         with state.lock:
             if state.loop is None or state.loop.is_closed():
                 state.loop = asyncio.new_event_loop()
-            return state.loop.run_until_complete(self._send(state, envelope))
+            try:
+                return state.loop.run_until_complete(self._send(state, envelope))
+            except MailError:
+                raise
+            except BaseException:
+                _abandon(state)  # interrupted mid-conversation (e.g. dramatiq's time limit): start afresh
+                raise
 
     def close(self) -> None:
         """Close every thread's connection and loop; a later ``send`` simply reconnects."""
@@ -238,7 +197,7 @@ class SmtpMailer:
             if target.username is not None:
                 await conn.login(target.username, target.password or "")
         except BaseException:
-            conn.close()
+            _close_quietly(conn)
             raise
         return conn
 
@@ -269,8 +228,30 @@ def _discard_if_broken(state: _ThreadState, exc: Exception) -> None:
     conn = state.connection
     is_refusal = isinstance(exc, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPRecipientsRefused)
     if conn is not None and not (is_refusal and getattr(exc, "code", 0) != 421 and conn.is_connected):
-        conn.close()
+        _close_quietly(conn)
         state.connection = None
+
+
+def _close_quietly(conn: aiosmtplib.SMTP) -> None:
+    """Close without leaving an unread exception on aiosmtplib's reply future (aiosmtplib issue #112)."""
+    if conn.protocol is not None:
+        conn.protocol._quit_sent = True  # connection_lost then sets no "Connection lost" nobody awaits
+    conn.close()
+
+
+def _abandon(state: _ThreadState) -> None:
+    if state.connection is not None:
+        _close_quietly(state.connection)
+    loop, state.loop, state.connection = state.loop, None, None
+    if loop is None or loop.is_closed():
+        return
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    try:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    finally:
+        loop.close()
 
 
 async def _quit(conn: _Connection | None) -> None:
@@ -279,7 +260,7 @@ async def _quit(conn: _Connection | None) -> None:
     try:
         await conn.quit(timeout=2)
     except (aiosmtplib.SMTPException, OSError):
-        conn.close()
+        _close_quietly(conn)
 
 
 def make_mailer(smtp_url: str | None, spool_dir: Path) -> Mailer:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from schema import bulk
 from schema.models import AuditEvent, CaseRow, IntakeBatch, IntakeRecord
 
 # Fields compared when a dji_id arrives again, to tell operators that the repeat differs.
@@ -58,17 +59,20 @@ def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, 
     """Insert cases; returns dji_id → case id."""
     if not rows:
         return {}
-    result = session.execute(
-        insert(CaseRow).returning(CaseRow.id, CaseRow.dji_id, sort_by_parameter_order=True), list(rows)
-    )
+    table = CaseRow.__table__
+    if bulk.is_postgres(session):
+        ids = bulk.next_ids(session, table, len(rows))
+        with_ids = [{"id": case_id, **row} for case_id, row in zip(ids, rows, strict=True)]
+        bulk.insert_rows(session, table, with_ids)
+        return {row["dji_id"]: row["id"] for row in with_ids}
+    # Rows come back in any order; they are matched on the unique dji_id.
+    result = session.connection().execute(insert(table).returning(table.c.id, table.c.dji_id), list(rows))
     return {dji_id: int(case_id) for case_id, dji_id in result.all()}
 
 
 def insert_intake_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(IntakeRecord), list(rows))
+    bulk.insert_rows(session, IntakeRecord.__table__, rows)
 
 
 def insert_audit_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(AuditEvent), list(rows))
+    bulk.insert_rows(session, AuditEvent.__table__, rows)

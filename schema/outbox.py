@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from schema import bulk
 from schema.runtime_models import OutboxMessage
 
 
@@ -33,8 +34,7 @@ def enqueue(
         }
         for args in args_list
     ]
-    if rows:
-        session.execute(insert(OutboxMessage), rows)
+    bulk.insert_rows(session, OutboxMessage.__table__, rows)
 
 
 def claim_unpublished(session: Session, limit: int) -> list[OutboxMessage]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Middleware, Retries
+from dramatiq.middleware import Middleware, Retries, default_middleware
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,15 +64,18 @@ class ScrubTracebacks(Middleware):
 
 def make_broker(broker_url: str | None, dead_letters: DeadLetters) -> dramatiq.Broker:
     """Create and install the broker; call once per process before declaring actors."""
+    # dramatiq's defaults, less its Prometheus exporter (it needs a process-boot hook we don't run;
+    # Koers exposes its own metrics).
+    middleware = [m() for m in default_middleware if m.__name__ != "Prometheus"]
     if broker_url:
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
         url = broker_url
         if "heartbeat=" not in url:  # detect a dead connection within a minute, not at TCP timeout
             url += ("&" if "?" in url else "?") + "heartbeat=30"
-        broker: dramatiq.Broker = RabbitmqBroker(url=url, confirm_delivery=True)
+        broker: dramatiq.Broker = RabbitmqBroker(url=url, confirm_delivery=True, middleware=middleware)
     else:
-        broker = StubBroker()
+        broker = StubBroker(middleware=middleware)
         broker.emit_after("process_boot")
     # "after" hooks run in reverse order: placed before Retries, this one runs after it.
     broker.add_middleware(ScrubTracebacks(), before=Retries)

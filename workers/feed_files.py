@@ -55,6 +55,8 @@ class RawRecord:
     """One record as read from a feed, before validation: exactly one of ``fields`` and ``error``.
 
     ``line`` is the 1-based physical line where the record starts (a CSV header is line 1).
+    CSV ``fields`` hold every named column (known ones under their field name, values as text,
+    a missing trailing cell as ""); JSON Lines ``fields`` are the object as parsed.
     ``error`` is Dutch and starts with ``regel N:``; it never quotes the record's content.
     """
 
@@ -222,7 +224,11 @@ class _LineSource:
         except UnicodeDecodeError as exc:
             # exc.encoding names the byte order a UTF-16 decoder settled on; "charmap" is Windows-1252.
             encoding = self._encoding if exc.encoding == "charmap" else exc.encoding
-            return exc.object[: exc.start].decode(encoding or "utf-8"), MIXED_ENCODING
+            try:
+                good = exc.object[: exc.start].decode(encoding or "utf-8")
+            except (UnicodeDecodeError, LookupError):  # cannot happen for the codecs above; lose lines, not text
+                good = ""
+            return good, MIXED_ENCODING
 
 
 def _split_lines(text: str, flush: bool) -> tuple[list[str], str]:

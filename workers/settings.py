@@ -5,7 +5,9 @@ Environment (all optional; unset means the embedded default):
 ``KOERS_BROKER_URL`` ``amqp://…`` (unset: in-process broker),
 ``KOERS_SMTP_URL`` ``smtp://host:port`` (unset: local spool folder),
 ``KOERS_CONFIG`` a TOML file, ``KOERS_SECRET_KEY`` signs reply tokens,
-``KOERS_HOME`` folder for the embedded database, spool and dead letters (default ``./.koers``).
+``KOERS_HOME`` folder for the embedded database, spool and key (default ``./.koers``).
+Without KOERS_CONFIG and KOERS_SMTP_URL the packaged ``embedded.toml`` is used: example mailboxes
+for every municipality, so that the embedded default shows the whole flow into the spool folder.
 
 Unknown config keys are an error that names the key: a typo must not silently fall back to a
 default for something as important as an escalation address.
@@ -21,6 +23,7 @@ from typing import Any
 
 from workflows.durations import Duration, DurationError, parse_duration
 
+EMBEDDED_CONFIG = Path(__file__).with_name("embedded.toml")
 DEFAULT_INSTITUTIONS = ("PI Veenhuizen", "PI Leeuwarden")
 DEFAULT_TIMERS = {
     "first_reminder": "5 werkdagen",
@@ -158,6 +161,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     home = Path(env.get("KOERS_HOME", ".koers")).resolve()
     database_url = env.get("KOERS_DATABASE_URL") or f"sqlite:///{home / 'koers.db'}"
     config_path = Path(env["KOERS_CONFIG"]) if env.get("KOERS_CONFIG") else None
+    if config_path is None and not env.get("KOERS_SMTP_URL"):
+        # The embedded default: example mailboxes for every municipality, mail to the spool folder.
+        config_path = EMBEDDED_CONFIG
     parsed: dict[str, Any] = _parse_config({})
     if config_path is not None:
         try:

@@ -81,6 +81,16 @@ class Escalation:
     after: Duration | None = None
     before_deadline: Duration | None = None
     urgent_reason: str | None = None
+    after_reason: str | None = None
+    before_reason: str | None = None
+
+    def reason(self, start: datetime, deadline_at: datetime, calendar: WorkdayCalendar) -> str:
+        """The text for whichever moment came first (falling back to the send's own reason)."""
+        after = calendar.after(start, self.after) if self.after is not None else None
+        before = calendar.before(deadline_at, self.before_deadline) if self.before_deadline is not None else None
+        if after is not None and (before is None or after <= before):
+            return self.after_reason or self.send.reason
+        return self.before_reason or self.send.reason
 
     def due(self, start: datetime, deadline_at: datetime, calendar: WorkdayCalendar) -> datetime:
         """The earliest of the moments ``after`` the start and ``before_deadline``: earliest wins."""

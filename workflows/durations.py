@@ -46,10 +46,16 @@ class Duration:
         return cls(delta=timedelta(**kwargs))
 
     def __str__(self) -> str:
+        """Dutch, for the texts people read: ``5 werkdagen``, ``14 dagen``, ``20 seconden``."""
         if self.workdays is not None:
             return f"{self.workdays} werkdag" + ("" if self.workdays == 1 else "en")
         assert self.delta is not None
-        return f"PT{int(self.delta.total_seconds())}S"
+        seconds = int(self.delta.total_seconds())
+        for size, one, many in ((86400, "dag", "dagen"), (3600, "uur", "uur"), (60, "minuut", "minuten")):
+            if seconds and seconds % size == 0:
+                n = seconds // size
+                return f"{n} {one if n == 1 else many}"
+        return f"{seconds} seconde" + ("" if seconds == 1 else "n")
 
 
 def parse_duration(text: str) -> Duration:

@@ -187,7 +187,7 @@ def handle(
     if isinstance(event, OutcomeReceived):
         return _on_outcome(definition, merged, now, calendar)
     if isinstance(event, TimerFired):
-        return _on_timer(definition, state, event.timer, now)
+        return _on_timer(definition, state, event.timer, now, calendar)
     return _on_operator(definition, state, event, now)
 
 
@@ -259,7 +259,9 @@ def _on_outcome(definition: WorkflowDefinition, state: InstanceState, now: datet
     return Decision(state, tuple(commands))
 
 
-def _on_timer(definition: WorkflowDefinition, state: InstanceState, name: str, now: datetime) -> Decision:
+def _on_timer(
+    definition: WorkflowDefinition, state: InstanceState, name: str, now: datetime, calendar: WorkdayCalendar
+) -> Decision:
     if name not in state.pending:
         return Decision(state, ())  # cancelled meanwhile, or delivered twice
     state = replace(state, pending=tuple(n for n in state.pending if n != name))
@@ -267,7 +269,8 @@ def _on_timer(definition: WorkflowDefinition, state: InstanceState, name: str, n
     if name == WINDOW_CLOSE_TIMER:
         return _close(state, _window_reason(state.outcome), now)
     if name == ESCALATION_TIMER and wait.escalation is not None:
-        return Decision(replace(state, stage=CaseState.ESCALATED), (_email(wait.escalation.send, name),))
+        reason = wait.escalation.reason(state.started_at, state.deadline_at, calendar)
+        return Decision(replace(state, stage=CaseState.ESCALATED), (_email(wait.escalation.send, name, reason),))
     if name == FOLLOW_UP_TIMER and wait.follow_up is not None:
         return Decision(state, (_email(wait.follow_up.send, name),))
     reminder = definition.reminder(name)

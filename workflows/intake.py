@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import cast
 
 from workflows.model import FieldError, RoutingDecision, SelfReport
@@ -51,8 +51,8 @@ SENTENCE_TOO_LONG = f"straf van {SENTENCE_LIMIT_DAYS} dagen of langer"
 _FIELD_SET = frozenset(FIELDS)
 # JSON feeds may carry these as numbers (gemeente: a CBS or BRP code); a phone number may not: it loses its 0.
 _NUMBER_FIELDS = frozenset({"dji_id", "house_number", "postcode", "gemeente", "sentence_days"})
-# Line breaks, tabs, other C0/C1 controls, lone surrogates and Unicode line separators.
-_BAD_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# Line breaks, tabs, other C0/C1 controls (Unicode Cc), lone surrogates (Cs) and line/paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _TYPE_NAMES: dict[type, str] = {bool: "ja/nee-waarde", int: "getal", float: "getal", list: "lijst", dict: "object"}
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -71,6 +71,7 @@ class _InvalidValueError(Exception):
         self.messages = messages
 
 
+@lru_cache(maxsize=1024)  # feeds repeat the same few header names on every record
 def normalise_field_name(name: str) -> str:
     """Map a header or JSON key to a field name: case, surrounding spaces, inner spaces/dashes, BOM."""
     return re.sub(r"[\s-]+", "_", name.replace("\ufeff", "").strip()).lower()
@@ -151,7 +152,7 @@ def _as_text(name: str, value: object) -> tuple[str | None, list[str]]:
     problems = []
     if len(text) > MAX_VALUE_LENGTH:
         problems.append(f"te lang (meer dan {MAX_VALUE_LENGTH} tekens)")
-    if any(unicodedata.category(char) in _BAD_CATEGORIES for char in text):
+    if _CONTROL.search(text):
         problems.append("bevat stuurtekens (zoals een regelovergang of tab) of ongeldige tekens")
     return (None, problems) if problems else (" ".join(text.split()), [])
 

@@ -75,8 +75,10 @@ def test_self_reporter_definition_is_built_from_the_configured_timers() -> None:
 
 def test_reasons_name_the_configured_durations() -> None:
     wait = self_reporter_3noord.build(timers(first_reminder="PT20S")).wait
-    assert "PT20S" in wait.reminders[0].send.reason
+    assert "20 seconden" in wait.reminders[0].send.reason
     assert "15 werkdagen" in wait.escalation.send.reason  # type: ignore[union-attr]
+    assert "15 werkdagen" in (wait.escalation.after_reason or "")  # type: ignore[union-attr]
+    assert "5 werkdagen" in (wait.escalation.before_reason or "")  # type: ignore[union-attr]
 
 
 def test_every_shipped_definition_builds_from_the_defaults() -> None:

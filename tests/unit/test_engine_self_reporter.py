@@ -469,3 +469,29 @@ def test_seconds_scale_durations_run_the_same_flow_in_real_time() -> None:
     assert runner.timers["follow_up"] == NOTIFIED_AT + timedelta(seconds=90)
     assert runner.run_to_end() == ["follow_up", "window_close"]
     assert runner.closed == [CloseReason.WINDOW_CLOSED_PARTIAL]
+
+
+def test_escalation_reason_names_the_moment_that_came_first() -> None:
+    from datetime import UTC, date, datetime
+
+    from workflows.calendar import WorkdayCalendar
+    from workflows.definitions import self_reporter_3noord
+    from workflows.durations import Duration
+    from workflows.engine import CaseFacts, handle, start
+    from workflows.events import TimerFired
+
+    timers = {"first_reminder": Duration.of_workdays(5), "second_reminder": Duration.of_workdays(10),
+              "escalate_after": Duration.of_workdays(15), "escalate_before_report": Duration.of_workdays(5),
+              "partial_follow_up": Duration.of_workdays(5)}  # fmt: skip
+    definition = self_reporter_3noord.build(timers)
+    calendar = WorkdayCalendar()
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday
+    # Given a report date far away, the 15 working days after the notification come first
+    far = start(definition, CaseFacts(1, date(2026, 6, 1)), now, calendar).state
+    # And given a report date 8 working days away, "5 working days before" comes first
+    near = start(definition, CaseFacts(2, date(2026, 3, 12)), now, calendar).state
+
+    reasons = [handle(definition, s, TimerFired("escalation"), now, calendar).commands[0].reason for s in (far, near)]
+
+    assert "binnen 15 werkdagen na de melding" in reasons[0]
+    assert "meldingsdatum ligt nu binnen 5 werkdagen" in reasons[1]

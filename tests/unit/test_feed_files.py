@@ -370,12 +370,3 @@ def test_a_large_jsonl_file_is_read_in_flat_memory(tmp_path: Path) -> None:
 
     assert count == 100_000
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
-
-
-def test_iter_feed_is_lazy(tmp_path: Path) -> None:
-    path = write(tmp_path, "feed.csv", "dji_id\n1\n2\n")
-
-    records = iter_feed(path)
-    path.write_text("dji_id\n9\n")  # not read yet: the generator opens the file on first use
-
-    assert [r.fields for r in records] == [{"dji_id": "9"}]

@@ -8,6 +8,7 @@ import click
 
 from workers.cli.cases import case
 from workers.cli.db import db
+from workers.cli.dead_letters import dead_letters
 from workers.cli.demo import demo
 from workers.cli.intake import intake, watch
 from workers.cli.processes import run, scheduler, worker
@@ -24,7 +25,7 @@ def cli() -> None:
     """
 
 
-for command in (db, intake, watch, case, demo, worker, scheduler, run):
+for command in (db, intake, watch, case, demo, worker, scheduler, run, dead_letters):
     cli.add_command(command)
 
 

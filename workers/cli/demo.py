@@ -1,11 +1,14 @@
 """``koers demo``: the whole flow on synthetic data, on the embedded default.
 
-Runs in a fresh SQLite database under ``KOERS_HOME/demo`` unless KOERS_DATABASE_URL is set (then
-against that database, with a seed of its own so that earlier demo cases stay untouched).
+A fresh SQLite database under ``KOERS_HOME/demo`` (unless KOERS_DATABASE_URL is set: then that
+database, with a seed of its own), the in-process broker, worker threads and scheduler of
+``koers run``, and timers in seconds instead of working days, so that notifications, reminders
+and escalations all happen within a minute. Mail goes to the spool folder (or KOERS_SMTP_URL).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import replace
@@ -16,20 +19,39 @@ from sqlalchemy import func, select
 from schema import migrate
 from schema.models import CaseRow, MunicipalityRow
 from schema.reference_sync import sync_reference_data
+from schema.runtime_models import OutboundEmail
 from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
+from workers.cli.processes import configure_logging
 from workers.intake import LOCAL
+from workers.runner import start
 from workers.settings import load_settings
 from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
+from workflows.durations import parse_duration
+
+DEMO_TIMERS = {"first_reminder": "PT5S", "second_reminder": "PT10S", "escalate_after": "PT15S",
+               "partial_follow_up": "PT5S"}  # fmt: skip
+STATE_LABELS = {
+    "needs_routing": "gemeente onduidelijk (operator kiest)",
+    "accepted": "geaccepteerd, workflow start",
+    "notified": "melding verstuurd",
+    "reminded": "herinnerd",
+    "escalated": "geëscaleerd naar coördinator",
+    "outcome_partial": "uitkomst deels bekend",
+    "needs_review": "antwoord te beoordelen",
+    "closed": "afgesloten",
+}
 
 
 def _demo_app(seed: int | None) -> tuple[App, int]:
     settings = load_settings()
+    timers = dict(settings.timers) | {k: parse_duration(v) for k, v in DEMO_TIMERS.items()}
+    settings = replace(settings, timers=timers, sweep_interval=0.5, relay_interval=0.2, reconcile_interval=5.0)
     if settings.database_url.startswith("sqlite"):
         folder = settings.home / "demo"
         folder.mkdir(parents=True, exist_ok=True)
-        for leftover in folder.glob("koers.db*"):
+        for leftover in [*folder.glob("koers.db*"), *folder.glob("spool/*.eml")]:
             leftover.unlink()
         settings = replace(settings, home=folder, database_url=f"sqlite:///{folder / 'koers.db'}")
         return bootstrap(settings), seed if seed is not None else 2019
@@ -37,48 +59,86 @@ def _demo_app(seed: int | None) -> tuple[App, int]:
 
 
 @click.command()
-@click.option("--cases", "count", default=400, show_default=True, help="Aantal synthetische zelfmelders.")
+@click.option("--cases", "count", default=200, show_default=True, help="Aantal synthetische zelfmelders.")
 @click.option("--seed", type=int, default=None, help="Zaad voor de synthetische aanlevering (standaard 2019).")
-def demo(count: int, seed: int | None) -> None:
-    """Een complete run op synthetische gegevens: aanlevering, routering en wat er gebeurde."""
+@click.option("--wait", "max_wait", default=90, show_default=True, help="Maximaal zoveel seconden op de flow wachten.")
+@click.option("-v", "--verbose", is_flag=True, help="Logregels van werkers en planner tonen.")
+def demo(count: int, seed: int | None, max_wait: int, verbose: bool) -> None:
+    """Een complete run op synthetische gegevens: aanlevering, routering, melding, herinneringen, escalatie."""
+    configure_logging(verbose, level=logging.WARNING)
     app, seed = _demo_app(seed)
     click.echo(f"Koers demo — database {app.engine.url.render_as_string(hide_password=True)}")
+    click.echo("Termijnen in seconden: " + ", ".join(f"{k} {app.settings.timers[k]}" for k in DEMO_TIMERS))
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
-    today = app.clock().astimezone(LOCAL).date()
-    feed = app.settings.home / f"aanlevering-{seed}.csv"
-    written = write_feed(feed, generate_records(count, seed=seed, today=today, mix=FeedMix()), delimiter=";")
-    click.echo(f"Synthetische aanlevering: {written} records in {feed}")
-    started = time.monotonic()
-    summary = ingest_file(app, intake_service(app), feed)
-    elapsed = time.monotonic() - started
-    print_summary(summary)
-    click.echo(f"Verwerkt in {elapsed:.2f} s ({summary.received / max(elapsed, 1e-6):,.0f} records/s)")
-    _print_routing(app)
+    running = start(app, worker_threads=4, scheduler=True)
+    try:
+        today = app.clock().astimezone(LOCAL).date()
+        feed = app.settings.home / f"aanlevering-{seed}.csv"
+        written = write_feed(feed, generate_records(count, seed=seed, today=today, mix=FeedMix()), delimiter=";")
+        click.echo(f"\nSynthetische aanlevering: {written} records in {feed}")
+        summary = ingest_file(app, intake_service(app), feed)
+        print_summary(summary)
+        _follow_flow(app, max_wait)
+    finally:
+        running.stop()
+    _print_outcome(app)
     app.dispose()
 
 
-def _print_routing(app: App) -> None:
+def _states(app: App) -> Counter[str]:
     with app.sessions() as session:
+        return Counter(dict(session.execute(select(CaseRow.state, func.count()).group_by(CaseRow.state)).all()))
+
+
+def _follow_flow(app: App, max_wait: int) -> None:
+    """Show the cases moving through the flow until every started case is escalated or closed."""
+    click.echo("\nDe flow loopt (melding → herinnering → tweede herinnering → escalatie):")
+    started = time.monotonic()
+    last = ""
+    while time.monotonic() - started < max_wait:
+        states = _states(app)
+        line = ", ".join(f"{STATE_LABELS.get(s, s)} {n}" for s, n in sorted(states.items()))
+        if line != last:
+            click.echo(f"  {time.monotonic() - started:5.1f} s  {line}")
+            last = line
+        moving = sum(n for s, n in states.items() if s in ("accepted", "notified", "reminded"))
+        if not moving:
+            return
+        time.sleep(0.5)
+    click.echo(f"  gestopt na {max_wait} s; de rest loopt door bij een volgende `koers run`")
+
+
+def _print_outcome(app: App) -> None:
+    with app.sessions() as session:
+        emails = session.execute(
+            select(OutboundEmail.kind, OutboundEmail.state, func.count()).group_by(OutboundEmail.kind,
+                                                                                   OutboundEmail.state)
+        ).all()  # fmt: skip
         per_province = session.execute(
             select(MunicipalityRow.province, func.count(CaseRow.id))
             .join(CaseRow, CaseRow.cbs_code == MunicipalityRow.cbs_code)
-            .group_by(MunicipalityRow.province)
-            .order_by(MunicipalityRow.province)
-        ).all()
-        methods = Counter(dict(session.execute(
-            select(CaseRow.routing_method, func.count()).group_by(CaseRow.routing_method)).all()))
+            .group_by(MunicipalityRow.province).order_by(MunicipalityRow.province)
+        ).all()  # fmt: skip
+        urgent = session.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.urgent.is_(True)))
         open_questions = session.execute(
             select(CaseRow.dji_id, CaseRow.routing_method, CaseRow.routing_candidates)
             .where(CaseRow.state == "needs_routing").order_by(CaseRow.id).limit(10)
-        ).all()
+        ).all()  # fmt: skip
+    click.echo("\nZaken per status:")
+    for state, n in sorted(_states(app).items()):
+        click.echo(f"  {STATE_LABELS.get(state, state):<40} {n:>5}")
+    click.echo(f"  waarvan urgent (meldingsdatum binnen 5 werkdagen)  {urgent}")
     click.echo("Zaken per provincie: " + ", ".join(f"{p} {n}" for p, n in per_province))
-    click.echo("Gerouteerd op: " + ", ".join(f"{m} {n}" for m, n in methods.most_common()))
+    click.echo("E-mails:")
+    for kind, state, n in sorted(emails):
+        click.echo(f"  {kind:<16} {state:<12} {n:>5}")
+    target = app.settings.smtp_url or app.settings.spool_dir
+    click.echo(f"De e-mails staan in {target}")
     if open_questions:
-        click.echo("Gemeente onduidelijk (een operator kiest):")
+        click.echo("Gemeente onduidelijk (een operator kiest; zie `koers case show DJI_ID`):")
+        names = app.registry.municipalities
         for dji_id, method, candidates in open_questions:
-            click.echo(f"  {dji_id}: {method}; kandidaten {', '.join(candidates) or 'geen'}")
-
-
-__all__ = ["demo"]
+            listed = ", ".join(f"{names[c].name} ({c})" if c in names else c for c in candidates) or "geen"
+            click.echo(f"  {dji_id}: {method}; kandidaten {listed}")

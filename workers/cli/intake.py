@@ -15,6 +15,13 @@ from workers.feed_files import FeedError, iter_feed
 from workers.intake import IntakeService, IntakeSummary
 from workers.wiring import intake_service
 
+VALUE_LABELS = {
+    "accepted": "geaccepteerd",
+    "duplicate": "dubbel",
+    "ineligible": "buiten doelgroep",
+    "rejected": "afgewezen",
+    "needs_routing": "gemeente onduidelijk",
+}
 RESULT_LABELS = {
     "accepted": "geaccepteerd",
     "duplicates": "dubbel",
@@ -52,7 +59,7 @@ def print_summary(summary: IntakeSummary) -> None:
         if result.result.value in ("rejected", "ineligible", "needs_routing", "duplicate"):
             who = result.dji_id or "(geen dji_id)"
             reasons = "; ".join(result.reasons) if result.reasons else ""
-            click.echo(f"  regel {result.line} {who}: {RESULT_LABELS.get(result.result.value, result.result.value)}"
+            click.echo(f"  regel {result.line} {who}: {VALUE_LABELS[result.result.value]}"
                        + (f" — {reasons}" if reasons else ""))
 
 

@@ -89,4 +89,6 @@ def _escalation(after: Duration, before_report: Duration) -> Escalation:
         after=after,
         before_deadline=before_report,
         urgent_reason=f"Spoed: de meldingsdatum ligt bij binnenkomst al binnen {before_report}.",
+        after_reason=f"Geen uitkomst van de gemeente binnen {after} na de melding, ook niet na twee herinneringen.",
+        before_reason=f"De meldingsdatum ligt nu binnen {before_report} en er is nog geen uitkomst van de gemeente.",
     )
