@@ -133,6 +133,16 @@ class CaseRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     close_reason: Mapped[str | None] = mapped_column(String(40))
+    # The outcome the municipality recorded (yes/no/unknown); every change is also an audit event.
+    outcome_contact: Mapped[str] = mapped_column(String(10), default="unknown")
+    outcome_contact_form: Mapped[str | None] = mapped_column(String(20))
+    outcome_actions: Mapped[str] = mapped_column(String(10), default="unknown")
+    outcome_life_domains: Mapped[list[Any]] = mapped_column(default=list)
+    outcome_known_to_care: Mapped[str] = mapped_column(String(10), default="unknown")
+    outcome_note: Mapped[str | None] = mapped_column(String(2000))
+    outcome_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set while a person must look at something (an unreadable reply, an email in review).
+    review_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class AuditEvent(Base):
@@ -164,4 +174,5 @@ __all__ = [
 ]
 
 # Register the runtime tables on the same metadata (migrations and the drift check see them all).
+from schema import console_models as console_models  # noqa: E402
 from schema import runtime_models as runtime_models  # noqa: E402

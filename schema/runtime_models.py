@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schema.base import Base, BigId, UtcDateTime
@@ -93,6 +93,9 @@ class OutboundEmail(Base):
     updated_at: Mapped[datetime] = mapped_column(TS)
     sending_started_at: Mapped[datetime | None] = mapped_column(TS)
     sent_at: Mapped[datetime | None] = mapped_column(TS)
+    # Answers to a received message (confirmation, ask-back) thread under it and go to its sender.
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    in_reply_to: Mapped[str | None] = mapped_column(String(300))
 
 
 class DeadLetter(Base):
@@ -122,3 +125,31 @@ class Heartbeat(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(TS)
     details: Mapped[dict[str, Any]]
+
+
+class InboundMessage(Base):
+    """A received email, stored raw before the SMTP gateway answers 250, then classified.
+
+    States: received → processed (outcome recorded) | needs_review (unreadable, contradictory) |
+    quarantined (untrusted: bad token, foreign sender, DMARC fail, no case) | ignored (automatic
+    reply) | bounce (delivery report) | rejected (malformed). ``reason`` says why, in Dutch.
+    """
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(TS, index=True)
+    source: Mapped[str] = mapped_column(String(20))  # smtp | import
+    envelope_from: Mapped[str | None] = mapped_column(String(300))
+    envelope_to: Mapped[list[Any]]
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    from_address: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    details: Mapped[dict[str, Any]]
+    processed_at: Mapped[datetime | None] = mapped_column(TS)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
