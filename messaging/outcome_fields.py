@@ -122,8 +122,12 @@ class _Entry:
 _CONFLICT: Final = object()  # a repeated field whose values disagree
 
 
-def parse_outcome(text: str) -> OutcomeReading:
-    """Read the outcome fields from a reply's new text; never raises on any text."""
+def parse_outcome(text: str, *, known_contact: Answer = Answer.UNKNOWN) -> OutcomeReading:
+    """Read the outcome fields from a reply's new text; never raises on any text.
+
+    ``known_contact`` is the contact answer the case already has: a later reply that only adds
+    the missing part (``Acties uitgezet: nee``) need not repeat it, and is checked against it.
+    """
     entries = _scan(_block_lines(text if isinstance(text, str) else ""))
     values: dict[str, object] = {}
     first_lines: dict[str, str] = {}
@@ -135,7 +139,7 @@ def parse_outcome(text: str) -> OutcomeReading:
             first_lines.setdefault(entry.field, entry.lines[-1])
         if value is not None:
             _merge(values, entry, value, problems)
-    problems += _cross_check(values, first_lines)
+    problems += _cross_check(values, first_lines, known_contact)
     recognised = tuple(field for field in FIELD_LABELS if field in first_lines)
     return OutcomeReading(_outcome(values), tuple(problems), recognised)
 
@@ -263,13 +267,14 @@ def _merge(values: dict[str, object], entry: _Entry, value: object, problems: li
         )
 
 
-def _cross_check(values: Mapping[str, object], lines: Mapping[str, str]) -> list[Problem]:
+def _cross_check(values: Mapping[str, object], lines: Mapping[str, str], known_contact: Answer) -> list[Problem]:
     problems: list[Problem] = []
-    if "contact" not in lines and lines:
+    if "contact" not in lines and lines and known_contact is Answer.UNKNOWN:
         problems.append(Problem("contact", "", "Contact ontbreekt: vul 'Contact: ja' of 'Contact: nee' in"))
-    if values.get("contact") is Answer.NO and values.get("actions") is Answer.YES:
+    contact = values.get("contact", known_contact)
+    if contact is Answer.NO and values.get("actions") is Answer.YES:
         problems.append(Problem("actions", lines["actions"], "Acties uitgezet is 'ja' terwijl Contact 'nee' is"))
-    if values.get("contact") is Answer.NO and isinstance(values.get("contact_form"), ContactForm):
+    if contact is Answer.NO and isinstance(values.get("contact_form"), ContactForm):
         problems.append(
             Problem("contact_form", lines["contact_form"], "Vorm van contact is ingevuld bij Contact 'nee'")
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import ssl
 import threading
 import time
@@ -276,6 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=2526)
     parser.add_argument("--interval", type=float, default=5.0)
     args = parser.parse_args(argv)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # also when started in the background with "&"
+        signal.signal(stop_signal, signal.default_int_handler)
     with SmtpSink(args.host, args.port, store=False) as sink:
         print(f"luistert op {sink.url}", flush=True)
         try:

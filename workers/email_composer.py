@@ -15,9 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from messaging.email_message import (
+    AskBackData,
+    ConfirmationData,
     EscalationData,
     FollowUpData,
     NotificationData,
+    OutgoingEmail,
     ReminderData,
     to_mime,
 )
@@ -25,11 +28,11 @@ from messaging.letter import LetterData
 from messaging.render import Renderer
 from messaging.tokens import reply_address
 from schema.models import CaseRow, MunicipalityRow
-from schema.runtime_models import OutboundEmail, WorkflowInstance
+from schema.runtime_models import InboundMessage, OutboundEmail
+from workers.case_actions import case_outcome
 from workers.contacts import Contacts
 from workflows.calendar import WorkdayCalendar
-from workflows.engine import InstanceState
-from workflows.model import Outcome, case_reference
+from workflows.model import case_reference
 
 ROUTED_BY = {
     "code": "op de gemeentecode in de aanlevering",
@@ -85,13 +88,31 @@ class EmailComposer:
                                     self._reminders_sent(session, case.id))  # fmt: skip
             outgoing = self.renderer.escalation(data_e, to=email.to_address, message_id=email.message_id)
         elif email.kind == "follow_up":
-            data_f = FollowUpData(ref, name, case.report_date, days_left, self._outcome(session, case.id))
+            data_f = FollowUpData(ref, name, case.report_date, days_left, case_outcome(case))
             outgoing = self.renderer.follow_up(data_f, to=email.to_address, reply_to=reply_to,
                                                message_id=email.message_id, in_reply_to=thread,
                                                cbs_code=case.cbs_code)  # fmt: skip
+        elif email.kind in ("confirmation", "ask_back"):
+            outgoing = self._answer(session, email, case, ref, name, reply_to)
         else:
             raise ValueError(f"onbekende e-mailsoort {email.kind}")
         return to_mime(outgoing, self.sender, date=now)
+
+    def _answer(self, session: Session, email: OutboundEmail, case: CaseRow, ref: str, name: str,
+                reply_to: str) -> OutgoingEmail:  # fmt: skip
+        """The confirmation of a recorded outcome, or the question about what could not be read."""
+        assert email.to_address is not None
+        if email.kind == "confirmation":
+            return self.renderer.confirmation(ConfirmationData(ref, name, case_outcome(case)), to=email.to_address,
+                                              message_id=email.message_id, reply_to=reply_to,
+                                              in_reply_to=email.in_reply_to, cbs_code=case.cbs_code)  # fmt: skip
+        inbound = session.get(InboundMessage, email.inbound_id) if email.inbound_id else None
+        details = inbound.details if inbound is not None else {}
+        lines = tuple(str(p.get("line", "")) for p in details.get("problems", []) if p.get("line"))
+        needed = tuple(details.get("needed", ())) or ("contact", "actions")
+        return self.renderer.ask_back(AskBackData(ref, lines, needed), to=email.to_address,
+                                      message_id=email.message_id, reply_to=reply_to, in_reply_to=email.in_reply_to,
+                                      cbs_code=case.cbs_code)  # fmt: skip
 
     def _notification_data(self, case: CaseRow, name: str, today: date, reason: str) -> NotificationData:
         return NotificationData(
@@ -137,12 +158,6 @@ class EmailComposer:
                                            OutboundEmail.state == "sent")
         )  # fmt: skip
         return len(list(rows))
-
-    @staticmethod
-    def _outcome(session: Session, case_id: int) -> Outcome:
-        instance = session.scalars(select(WorkflowInstance).where(WorkflowInstance.case_id == case_id)).one_or_none()
-        state = InstanceState.from_dict(instance.state) if instance else None
-        return (state.outcome if state else None) or Outcome()
 
     def _workdays_between(self, first: date, last: date) -> int:
         days, current = 0, first

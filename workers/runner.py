@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dramatiq
+from aiosmtpd.controller import Controller
 from dramatiq import Worker
 
 from messaging.smtp import Mailer
 from workers.actors import declare_actors
 from workers.bootstrap import App
 from workers.broker import DeadLetters, make_broker
+from workers.mail_gateway import GatewayHandler, own_address, start_gateway
 from workers.periodic import ReconcileWindows
 from workers.queues import ALL_QUEUES
 from workers.scheduler import KoersScheduler
@@ -44,8 +46,11 @@ class Running:
     services: Services
     worker: Worker | None = None
     scheduler: KoersScheduler | None = None
+    gateway: Controller | None = None
 
     def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.worker is not None:
@@ -55,9 +60,14 @@ class Running:
 
 
 def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEUES, scheduler: bool = False,
-          mailer: Mailer | None = None, windows: ReconcileWindows | None = None) -> Running:  # fmt: skip
+          mailer: Mailer | None = None, windows: ReconcileWindows | None = None,
+          gateway_listen: str | None = None) -> Running:  # fmt: skip
     broker, services = start_broker(app, mailer)
     running = Running(broker, services)
+    if gateway_listen:
+        handler = GatewayHandler(app.sessions, app.clock, app.settings.reply_domain,
+                                 (own_address(app.settings.sender),))  # fmt: skip
+        running.gateway = start_gateway(handler, gateway_listen)
     if worker_threads:
         running.worker = Worker(broker, queues=set(queues), worker_threads=worker_threads)
         running.worker.start()

@@ -16,6 +16,7 @@ from workers.bootstrap import App
 from workers.contacts import Contacts
 from workers.email_composer import EmailComposer
 from workers.email_sender import EmailSender
+from workers.reply_processor import ReplyProcessor
 from workers.settings import ConfigError, Settings
 from workers.workflow_runtime import WorkflowRuntime
 from workflows.calendar import WorkdayCalendar
@@ -27,6 +28,7 @@ class Services:
     app: App
     workflow: WorkflowRuntime
     sender: EmailSender
+    replies: ReplyProcessor
     mailer: Mailer
     calendar: WorkdayCalendar
 
@@ -59,11 +61,13 @@ def build_services(app: App, mailer: Mailer | None = None) -> Services:
     contacts = Contacts(settings)
     mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir)
     signature = settings.sender.split("<", 1)[0].strip() or "Zelfmelders 3Noord"
-    composer = EmailComposer(Renderer(signature=signature), contacts, calendar, secret_key(settings), settings.sender,
+    key = secret_key(settings)
+    composer = EmailComposer(Renderer(signature=signature), contacts, calendar, key, settings.sender,
                              settings.reply_domain)  # fmt: skip
     workflow = WorkflowRuntime(app.sessions, default_registry(settings.timers), calendar, app.clock, contacts)
     sender = EmailSender(app.sessions, composer, mailer, app.clock)
-    return Services(app=app, workflow=workflow, sender=sender, mailer=mailer, calendar=calendar)
+    replies = ReplyProcessor(app.sessions, workflow, contacts, (key,), settings.reply_domain, app.clock)
+    return Services(app=app, workflow=workflow, sender=sender, replies=replies, mailer=mailer, calendar=calendar)
 
 
 def install(services: Services) -> None:

@@ -453,3 +453,12 @@ def assert_valid(reading: OutcomeReading) -> None:
     assert outcome.note is None or len(outcome.note) <= NOTE_MAX_CHARS
     assert reading.is_empty == (not reading.recognised_fields)
     assert reading.needs_review == bool(reading.problems)
+
+
+def test_a_follow_up_reply_need_not_repeat_the_contact_already_known() -> None:
+    from workflows.model import Answer
+
+    reading = parse_outcome("Acties uitgezet: nee\n", known_contact=Answer.YES)
+    assert not reading.needs_review and reading.outcome.actions is Answer.NO
+    contradicting = parse_outcome("Acties uitgezet: ja\n", known_contact=Answer.NO)
+    assert contradicting.needs_review

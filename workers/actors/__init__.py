@@ -13,15 +13,18 @@ from typing import Any
 import dramatiq
 
 from workers import queues
-from workers.actors.mail import send_email
+from workers.actors.mail import process_inbound_mail, send_email
 from workers.actors.workflow import handle_timer, start_workflow
 from workers.errors import PermanentError
 
-# name → (function, retry options). Backoff in milliseconds; a 30 s database outage is survived.
+# Retries with backoff (milliseconds) and a ceiling; a 30 s database outage is survived.
+_DATABASE_WORK = {"max_retries": 20, "min_backoff": 1_000, "max_backoff": 60_000}
+_SMTP_WORK = {"max_retries": 20, "min_backoff": 2_000, "max_backoff": 300_000}
 _ACTORS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
-    queues.START_WORKFLOW: (start_workflow, {"max_retries": 20, "min_backoff": 1_000, "max_backoff": 60_000}),
-    queues.HANDLE_TIMER: (handle_timer, {"max_retries": 20, "min_backoff": 1_000, "max_backoff": 60_000}),
-    queues.SEND_EMAIL: (send_email, {"max_retries": 20, "min_backoff": 2_000, "max_backoff": 300_000}),
+    queues.START_WORKFLOW: (start_workflow, _DATABASE_WORK),
+    queues.HANDLE_TIMER: (handle_timer, _DATABASE_WORK),
+    queues.SEND_EMAIL: (send_email, _SMTP_WORK),
+    queues.PROCESS_INBOUND_MAIL: (process_inbound_mail, _DATABASE_WORK),
 }
 
 

@@ -11,6 +11,7 @@ from workers.cli.db import db
 from workers.cli.dead_letters import dead_letters
 from workers.cli.demo import demo
 from workers.cli.intake import intake, watch
+from workers.cli.mail import mail_gateway, replies
 from workers.cli.processes import run, scheduler, worker
 from workers.settings import ConfigError
 
@@ -25,7 +26,7 @@ def cli() -> None:
     """
 
 
-for command in (db, intake, watch, case, demo, worker, scheduler, run, dead_letters):
+for command in (db, intake, watch, case, demo, worker, scheduler, run, dead_letters, mail_gateway, replies):
     cli.add_command(command)
 
 

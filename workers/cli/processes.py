@@ -66,7 +66,8 @@ def run(threads: int, verbose: bool) -> None:
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
-    running = start(app, worker_threads=threads, scheduler=True)
+    running = start(app, worker_threads=threads, scheduler=True, gateway_listen=app.settings.inbound_listen)
+    click.echo(f"koers run: mail-gateway op {app.settings.inbound_listen}")
     click.echo(f"koers run: database {app.engine.url.render_as_string(hide_password=True)}, "
                f"broker {'RabbitMQ' if app.settings.broker_url else 'in-process'}, "
                f"e-mail {app.settings.smtp_url or app.settings.spool_dir}")  # fmt: skip
