@@ -13,6 +13,7 @@ from workers.cli.demo import demo
 from workers.cli.intake import intake, watch
 from workers.cli.mail import mail_gateway, replies
 from workers.cli.processes import run, scheduler, worker
+from workers.cli.status_report import report, status
 from workers.settings import ConfigError
 
 
@@ -28,6 +29,8 @@ def cli() -> None:
 
 for command in (db, intake, watch, case, demo, worker, scheduler, run, dead_letters, mail_gateway, replies):
     cli.add_command(command)
+cli.add_command(status)
+cli.add_command(report)
 
 
 def main() -> None:

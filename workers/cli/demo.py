@@ -9,6 +9,7 @@ and escalations all happen within a minute. Mail goes to the spool folder (or KO
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections import Counter
 from dataclasses import replace
@@ -19,19 +20,29 @@ from sqlalchemy import func, select
 from schema import migrate
 from schema.models import CaseRow, MunicipalityRow
 from schema.reference_sync import sync_reference_data
-from schema.runtime_models import OutboundEmail
+from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
 from workers.cli.processes import configure_logging
 from workers.intake import LOCAL
 from workers.runner import start
+from workers.services import secret_key
 from workers.settings import load_settings
+from workers.staff_simulation import StaffSimulation
 from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
 from workflows.durations import parse_duration
 
 DEMO_TIMERS = {"first_reminder": "PT5S", "second_reminder": "PT10S", "escalate_after": "PT15S",
                "partial_follow_up": "PT5S"}  # fmt: skip
+REPLY_LABELS = {
+    "processed": "vastgelegd",
+    "needs_review": "onleesbaar, teruggevraagd",
+    "quarantined": "quarantaine",
+    "ignored": "automatisch antwoord",
+    "bounce": "onbestelbaar",
+    "rejected": "geweigerd",
+}
 STATE_LABELS = {
     "needs_routing": "gemeente onduidelijk (operator kiest)",
     "accepted": "geaccepteerd, workflow start",
@@ -64,7 +75,7 @@ def _demo_app(seed: int | None) -> tuple[App, int]:
 @click.option("--wait", "max_wait", default=90, show_default=True, help="Maximaal zoveel seconden op de flow wachten.")
 @click.option("-v", "--verbose", is_flag=True, help="Logregels van werkers en planner tonen.")
 def demo(count: int, seed: int | None, max_wait: int, verbose: bool) -> None:
-    """Een complete run op synthetische gegevens: aanlevering, routering, melding, herinneringen, escalatie."""
+    """Een complete run op synthetische gegevens: aanlevering, routering, melding, antwoorden, escalatie."""
     configure_logging(verbose, level=logging.WARNING)
     app, seed = _demo_app(seed)
     click.echo(f"Koers demo — database {app.engine.url.render_as_string(hide_password=True)}")
@@ -72,7 +83,9 @@ def demo(count: int, seed: int | None, max_wait: int, verbose: bool) -> None:
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
-    running = start(app, worker_threads=4, scheduler=True)
+    port = _free_port()
+    running = start(app, worker_threads=4, scheduler=True, gateway_listen=f"127.0.0.1:{port}")
+    staff = StaffSimulation(app.sessions, app.settings, secret_key(app.settings), ("127.0.0.1", port), seed)
     try:
         today = app.clock().astimezone(LOCAL).date()
         feed = app.settings.home / f"aanlevering-{seed}.csv"
@@ -80,7 +93,7 @@ def demo(count: int, seed: int | None, max_wait: int, verbose: bool) -> None:
         click.echo(f"\nSynthetische aanlevering: {written} records in {feed}")
         summary = ingest_file(app, intake_service(app), feed)
         print_summary(summary)
-        _follow_flow(app, max_wait)
+        _follow_flow(app, staff, max_wait)
     finally:
         running.stop()
     _print_outcome(app)
@@ -92,22 +105,36 @@ def _states(app: App) -> Counter[str]:
         return Counter(dict(session.execute(select(CaseRow.state, func.count()).group_by(CaseRow.state)).all()))
 
 
-def _follow_flow(app: App, max_wait: int) -> None:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _follow_flow(app: App, staff: StaffSimulation, max_wait: int) -> None:
     """Show the cases moving through the flow until every started case is escalated or closed."""
-    click.echo("\nDe flow loopt (melding → herinnering → tweede herinnering → escalatie):")
+    click.echo("\nDe flow loopt (melding → antwoorden van gemeenten via SMTP → herinneringen → escalatie):")
     started = time.monotonic()
     last = ""
     while time.monotonic() - started < max_wait:
+        staff.step(app.clock())
         states = _states(app)
         line = ", ".join(f"{STATE_LABELS.get(s, s)} {n}" for s, n in sorted(states.items()))
         if line != last:
             click.echo(f"  {time.monotonic() - started:5.1f} s  {line}")
             last = line
-        moving = sum(n for s, n in states.items() if s in ("accepted", "notified", "reminded"))
-        if not moving:
+        moving = sum(n for s, n in states.items() if s in ("accepted", "notified", "reminded", "outcome_partial"))
+        if not moving and not staff.pending and not _unread_replies(app):
+            click.echo(f"  gemeenten stuurden {staff.sent} antwoorden")
             return
         time.sleep(0.5)
     click.echo(f"  gestopt na {max_wait} s; de rest loopt door bij een volgende `koers run`")
+
+
+def _unread_replies(app: App) -> int:
+    with app.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(InboundMessage)
+                                  .where(InboundMessage.state == "received")) or 0)  # fmt: skip
 
 
 def _print_outcome(app: App) -> None:
@@ -136,6 +163,18 @@ def _print_outcome(app: App) -> None:
         click.echo(f"  {kind:<16} {state:<12} {n:>5}")
     target = app.settings.smtp_url or app.settings.spool_dir
     click.echo(f"De e-mails staan in {target}")
+    with app.sessions() as session:
+        inbound = session.execute(select(InboundMessage.state, func.count()).group_by(InboundMessage.state)).all()
+        outcomes = session.execute(
+            select(CaseRow.outcome_contact, CaseRow.outcome_contact_form, CaseRow.outcome_actions, func.count())
+            .group_by(CaseRow.outcome_contact, CaseRow.outcome_contact_form, CaseRow.outcome_actions)
+        ).all()  # fmt: skip
+        review = session.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.review_reason.is_not(None)))
+    click.echo("Antwoorden van gemeenten: " + ", ".join(f"{REPLY_LABELS.get(s, s)} {n}" for s, n in sorted(inbound)))
+    click.echo(f"Zaken met een antwoord dat een mens moet bekijken: {review}")
+    click.echo("Uitkomsten (contact / vorm / acties):")
+    for contact, form, actions, n in sorted(outcomes, key=lambda r: -r[3]):
+        click.echo(f"  {contact:<8} {form or '-':<8} {actions:<8} {n:>5}")
     if open_questions:
         click.echo("Gemeente onduidelijk (een operator kiest; zie `koers case show DJI_ID`):")
         names = app.registry.municipalities
