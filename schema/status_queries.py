@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dramatiq.common import q_name
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -90,7 +89,8 @@ def dead_letter_counts(session: Session) -> dict[str, int]:
     )
     counts: dict[str, int] = {}
     for queue, count in rows:
-        counts[q_name(queue)] = counts.get(q_name(queue), 0) + int(count)
+        base = str(queue).removesuffix(".DQ").removesuffix(".XQ")
+        counts[base] = counts.get(base, 0) + int(count)
     return counts
 
 

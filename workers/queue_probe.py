@@ -18,8 +18,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from dramatiq.common import dq_name, xq_name
-
 from workers.queues import ALL_QUEUES
 
 TIMEOUT_SECONDS = 2.0
@@ -46,9 +44,24 @@ class Probe:
     error: str | None = None
 
 
+def delay_queue(queue: str) -> str:
+    """dramatiq's delay queue of ``queue`` (retries with backoff wait there)."""
+    return f"{queue}.DQ"
+
+
+def dead_letter_queue(queue: str) -> str:
+    """dramatiq's dead-letter queue of ``queue`` (RabbitMQ keeps messages there for 7 days)."""
+    return f"{queue}.XQ"
+
+
+def base_queue(name: str) -> str:
+    """``workflow.DQ`` and ``workflow.XQ`` → ``workflow``."""
+    return name.removesuffix(".DQ").removesuffix(".XQ")
+
+
 def koers_queue_names() -> list[str]:
     """Every queue Koers' workers use: each queue, its delay queue (.DQ) and dead-letter queue (.XQ)."""
-    return [name for queue in ALL_QUEUES for name in (queue, dq_name(queue), xq_name(queue))]
+    return [name for queue in ALL_QUEUES for name in (queue, delay_queue(queue), dead_letter_queue(queue))]
 
 
 def management_api_url(broker_url: str, environ: dict[str, str] | None = None) -> str:

@@ -133,8 +133,8 @@ def report_text(report: Report) -> str:
 def _headline(label: str, f: Figures) -> str:
     parts = [f"{f.cases} zaken"]
     for text, name in (("respons op de brief", "response_to_letter"), ("contact", "contact"),
-                       ("acties uitgezet bij", "actions_among_contacts"), ("acties over alle zaken", "actions"),
-                       ("al bekend bij hulpverlening", "known_to_care")):  # fmt: skip
+                       ("acties na contact", "actions_among_contacts"), ("acties over alle zaken", "actions"),
+                       ("al bekend bij hulpverlening (van zaken met acties)", "known_to_care")):  # fmt: skip
         ratio = f.ratio(name)
         if ratio["percent"] is not None:
             parts.append(f"{text} {format_percent(ratio['percent'])}%")

@@ -24,13 +24,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from dramatiq.common import q_name, xq_name
 from sqlalchemy.orm import Session
 
 from schema import status_queries as queries
 from schema.runtime_models import OutboundEmail
 from workers.bootstrap import App
-from workers.queue_probe import Probe, koers_queue_names, probe_queues
+from workers.queue_probe import Probe, base_queue, dead_letter_queue, koers_queue_names, probe_queues
 from workers.queues import ALL_QUEUES
 from workers.settings import Settings
 
@@ -94,7 +93,7 @@ def _queue_rows(probe: Probe | None) -> list[dict[str, Any]]:
     for name in koers_queue_names():
         counts = probe.queues.get(name) if probe else None
         role = "delay" if name.endswith(".DQ") else "dead_letter" if name.endswith(".XQ") else "main"
-        rows.append({"name": name, "queue": q_name(name), "role": role,
+        rows.append({"name": name, "queue": base_queue(name), "role": role,
                      "exists": counts.exists if counts else None, "ready": counts.ready if counts else None,
                      "unacked": counts.unacked if counts else None,
                      "consumers": counts.consumers if counts else None})  # fmt: skip
@@ -104,7 +103,7 @@ def _queue_rows(probe: Probe | None) -> list[dict[str, Any]]:
 def _dead_letters(database: dict[str, int], probe: Probe | None) -> dict[str, Any]:
     by_queue = {}
     for queue in dict.fromkeys([*ALL_QUEUES, *database]):
-        xq = probe.queues.get(xq_name(queue)) if probe else None
+        xq = probe.queues.get(dead_letter_queue(queue)) if probe else None
         by_queue[queue] = {"database": database.get(queue, 0), "broker": xq.ready if xq else None}
     return {"database": sum(database.values()), "by_queue": by_queue}
 
@@ -129,7 +128,7 @@ def _dead_letter_reasons(status: dict[str, Any]) -> list[str]:
     reasons = []
     for queue, counts in status["dead_letters"]["by_queue"].items():
         if counts["database"] or counts["broker"]:
-            broker = f", {counts['broker']} in {xq_name(queue)}" if counts["broker"] else ""
+            broker = f", {counts['broker']} in {dead_letter_queue(queue)}" if counts["broker"] else ""
             reasons.append(f"Dead letters van wachtrij {queue}: {counts['database']} open in de database{broker} "
                            "(bekijk met: koers dead-letters list)")  # fmt: skip
     return reasons
@@ -137,7 +136,8 @@ def _dead_letter_reasons(status: dict[str, Any]) -> list[str]:
 
 def _consumer_reasons(status: dict[str, Any]) -> list[str]:
     return [
-        f"Wachtrij {q['name']}: {q['ready']} berichten wachten, maar geen worker luistert (0 consumers)"
+        f"Wachtrij {q['name']}: {_count(q['ready'], 'bericht wacht', 'berichten wachten')}, maar geen worker "
+        "luistert (0 consumers)"
         for q in status["queues"]
         if q["role"] != "dead_letter" and q["ready"] and q["consumers"] == 0
     ]
@@ -147,16 +147,18 @@ def _outbox_reasons(status: dict[str, Any]) -> list[str]:
     outbox = status["outbox"]
     lag = outbox["lag_seconds"]
     if lag is not None and lag > OUTBOX_STALL.total_seconds():
-        return [f"Outbox staat stil: {outbox['unpublished']} berichten niet gepubliceerd, het oudste wacht "
-                f"{_duration(lag)} (draait de scheduler?)"]  # fmt: skip
+        return [f"Outbox staat stil: {_count(outbox['unpublished'], 'bericht', 'berichten')} niet gepubliceerd, "
+                f"het oudste wacht "
+                f"{duration_text(lag)} (draait de scheduler?)"]  # fmt: skip
     return []
 
 
 def _timer_reasons(status: dict[str, Any]) -> list[str]:
     timers = status["timers"]
     if timers["overdue"]:
-        return [f"{timers['overdue']} timers zijn te laat: meer dan {_duration(timers['overdue_after_seconds'])} "
-                "na hun tijdstip nog niet opgepakt (draait de scheduler?)"]  # fmt: skip
+        return [f"{_count(timers['overdue'], 'timer is', 'timers zijn')} te laat: meer dan "
+                f"{duration_text(timers['overdue_after_seconds'])} "
+                "na het geplande tijdstip nog niet opgepakt (draait de scheduler?)"]  # fmt: skip
     return []
 
 
@@ -166,8 +168,8 @@ def _heartbeat_reasons(status: dict[str, Any]) -> list[str]:
         beat = status["heartbeats"][name]
         limit = max(HEARTBEAT_FACTOR * beat["interval_seconds"], HEARTBEAT_MIN_GRACE.total_seconds())
         if beat["age_seconds"] is not None and beat["age_seconds"] > limit:
-            reasons.append(f"{name} liep voor het laatst {_duration(beat['age_seconds'])} geleden "
-                           f"(verwacht elke {_duration(beat['interval_seconds'])})")  # fmt: skip
+            reasons.append(f"{name} liep voor het laatst {duration_text(beat['age_seconds'])} geleden "
+                           f"(verwacht elke {duration_text(beat['interval_seconds'])})")  # fmt: skip
     return reasons
 
 
@@ -179,25 +181,31 @@ def _email_reasons(status: dict[str, Any]) -> list[str]:
 def _inbound_reasons(status: dict[str, Any]) -> list[str]:
     inbound, reasons = status["inbound"], []
     if inbound["quarantined"]:
-        reasons.append(f"{inbound['quarantined']} inkomende berichten in quarantaine")
+        reasons.append(f"{_count(inbound['quarantined'], 'inkomend bericht', 'inkomende berichten')} in quarantaine")
     if inbound["needs_review"]:
-        reasons.append(f"{inbound['needs_review']} inkomende berichten wachten op beoordeling")
+        waiting = _count(inbound["needs_review"], "inkomend bericht wacht", "inkomende berichten wachten")
+        reasons.append(f"{waiting} op beoordeling")
     return reasons
 
 
 def _case_reasons(status: dict[str, Any]) -> list[str]:
     cases, reasons = status["cases"], []
     if cases["needs_routing"]:
-        reasons.append(f"{cases['needs_routing']} zaken wachten op routering naar een gemeente")
+        waiting = _count(cases["needs_routing"], "zaak wacht", "zaken wachten")
+        reasons.append(f"{waiting} op routering naar een gemeente")
     if cases["needs_review"]:
-        reasons.append(f"{cases['needs_review']} zaken ter beoordeling")
+        reasons.append(f"{_count(cases['needs_review'], 'zaak', 'zaken')} ter beoordeling")
     return reasons
 
 
-def _duration(seconds: float) -> str:
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def duration_text(seconds: float) -> str:
     """Seconds as a short Dutch duration: ``45 s``, ``12 min``, ``3 uur``, ``2 dagen``."""
     if seconds < 120:
-        return f"{seconds:g} s" if seconds < 10 else f"{round(seconds)} s"
+        return f"{seconds:g} s".replace(".", ",") if seconds < 10 else f"{round(seconds)} s"
     if seconds < 7200:
         return f"{round(seconds / 60)} min"
     if seconds < 172800:

@@ -14,6 +14,7 @@ from workers.cli.intake import intake, watch
 from workers.cli.mail import mail_gateway, replies
 from workers.cli.processes import run, scheduler, worker
 from workers.cli.status_report import report, status
+from workers.cli.web import tokens, users, web
 from workers.settings import ConfigError
 
 
@@ -27,7 +28,22 @@ def cli() -> None:
     """
 
 
-for command in (db, intake, watch, case, demo, worker, scheduler, run, dead_letters, mail_gateway, replies):
+for command in (
+    db,
+    intake,
+    watch,
+    case,
+    demo,
+    worker,
+    scheduler,
+    run,
+    dead_letters,
+    mail_gateway,
+    replies,
+    web,
+    users,
+    tokens,
+):
     cli.add_command(command)
 cli.add_command(status)
 cli.add_command(report)

@@ -109,13 +109,24 @@ def watch(directory: Path, interval: float, once: bool) -> None:
     service = intake_service(app)
     for sub in ("processed", "failed"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
+    seen: dict[Path, tuple[int, float]] = {}
     while True:
-        for path in sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")):
-            process_dropped_file(app, service, directory, path)
+        for path in sorted(p for p in directory.iterdir() if _is_feed_candidate(p)):
+            stat = path.stat()
+            # A file still being written changes between two looks; take it once it stood still.
+            if once or seen.get(path) == (stat.st_size, stat.st_mtime):
+                process_dropped_file(app, service, directory, path)
+                seen.pop(path, None)
+            else:
+                seen[path] = (stat.st_size, stat.st_mtime)
         if once:
             break
         time.sleep(interval)
     app.dispose()
+
+
+def _is_feed_candidate(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.suffix not in (".part", ".tmp")
 
 
 def process_dropped_file(app: App, service: IntakeService, directory: Path, path: Path) -> None:

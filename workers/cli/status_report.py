@@ -13,7 +13,7 @@ import click
 from schema.report_queries import monitoring_report
 from workers.bootstrap import bootstrap
 from workers.report_export import report_csv, report_text
-from workers.status import attention, collect_status
+from workers.status import attention, collect_status, duration_text
 
 BROKER_SOURCES = {"management-api": "RabbitMQ via de beheer-API", "amqp": "RabbitMQ via AMQP (onbevestigd onbekend)",
                   None: "RabbitMQ niet bereikbaar"}  # fmt: skip
@@ -47,11 +47,12 @@ def status_lines(s: dict[str, Any], reasons: list[str]) -> list[str]:
         BROKER_SOURCES[broker["source"]]  # fmt: skip
     lines = [f"Koers-status {s['checked_at'][:19]} — {source}", ""]
     lines.append(f"{'wachtrij':<22}{'klaar':>8}{'onbevestigd':>13}{'consumers':>11}{'dead letters':>14}")
-    for q in s["queues"]:
+    in_process = broker["kind"] == "in-process"
+    for q in (q for q in s["queues"] if q["role"] == "main" or not in_process):
         dead = s["dead_letters"]["by_queue"][q["queue"]]["database"] if q["role"] == "main" else ""
         lines.append(f"{q['name']:<22}{_n(q['ready']):>8}{_n(q['unacked']):>13}{_n(q['consumers']):>11}{dead:>14}")
     outbox, timers = s["outbox"], s["timers"]
-    lag = f", oudste {outbox['lag_seconds']:g} s" if outbox["lag_seconds"] is not None else ""
+    lag = f", oudste {duration_text(outbox['lag_seconds'])}" if outbox["lag_seconds"] is not None else ""
     lines += ["", f"outbox       {outbox['unpublished']} niet gepubliceerd{lag}",
               f"timers       {timers['pending']} wachtend, {timers['due_now']} nu aan de beurt, "
               f"{timers['overdue']} te laat, {timers['claimed']} opgepakt",
@@ -73,7 +74,7 @@ def _n(value: int | None) -> str:
 
 
 def _age(seconds: float | None) -> str:
-    return "nooit" if seconds is None else f"{seconds:g} s geleden"
+    return "nooit" if seconds is None else f"{duration_text(seconds)} geleden"
 
 
 def _by_state(counts: dict[str, int]) -> str:

@@ -95,3 +95,13 @@ def token_owner(session: Session, token: str, now: datetime) -> ApiToken | None:
         return None
     row.last_used_at = now
     return row
+
+
+def deactivate_user(session: Session, username: str, *, now: datetime, actor: str = "cli") -> None:
+    """Switch a user off: no login, and their open sessions end at the next request."""
+    user = session.scalars(select(User).where(User.username == username.strip().lower())).one_or_none()
+    if user is None:
+        raise AccountError(f"gebruiker {username} bestaat niet")
+    user.active = False
+    session.add(AuditEvent(at=now, actor=actor, case_id=None, event="user_deactivated",
+                           details={"username": user.username}))  # fmt: skip

@@ -40,6 +40,7 @@ from workers.web.auth import IDLE_TIMEOUT, MAX_SESSION, LoginRequired
 from workers.web.context import VIEWER_KEY, WebState
 from workers.web.csrf import CsrfMiddleware, ensure_csrf
 from workers.web.throttle import LoginThrottle
+from workflows.model import case_reference
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -90,7 +91,7 @@ def _templates() -> Jinja2Templates:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
     env.filters.update(local_time=labels.local_time, dutch_date=labels.dutch_date, days_left=labels.days_left,
                        percent=labels.percent)  # fmt: skip
-    env.globals.update(label=labels.label, L=labels)
+    env.globals.update(label=labels.label, L=labels, ref=case_reference)
     return Jinja2Templates(env=env, context_processors=[_base_context])
 
 
@@ -117,8 +118,14 @@ def create_app(app: App, services: Services | None = None, *, secure_cookies: bo
     """The console for ``app``; ``secure_cookies`` marks the session cookie Secure (behind HTTPS)."""
     middleware = [
         Middleware(SecurityHeaders),
-        Middleware(SessionMiddleware, secret_key=session_key(app), session_cookie="koers_sessie", max_age=MAX_SESSION,
-                   same_site="lax", https_only=secure_cookies),  # fmt: skip
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_key(app),
+            session_cookie="koers_sessie",
+            max_age=MAX_SESSION,
+            same_site="lax",
+            https_only=secure_cookies,
+        ),
         Middleware(CsrfMiddleware),
         Middleware(LoginRequired),
     ]

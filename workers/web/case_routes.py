@@ -46,9 +46,13 @@ def _cases(state: WebState, viewer: Viewer, filters: dict[str, Any]) -> dict[str
 
 async def cases(request: Request) -> Response:
     viewer, params = viewer_of(request), request.query_params
-    filters = {"text": params.get("q", "")[:100], "state": params.get("status") or None,
-               "cbs_code": _municipality_param(viewer, params.get("gemeente")),
-               "review": params.get("beoordelen") == "1", "page": max(int_param(params.get("pagina"), 1), 1)}  # fmt: skip
+    filters = {
+        "text": params.get("q", "")[:100],
+        "state": params.get("status") or None,
+        "cbs_code": _municipality_param(viewer, params.get("gemeente")),
+        "review": params.get("beoordelen") == "1",
+        "page": max(int_param(params.get("pagina"), 1), 1),
+    }
     context = await in_thread(_cases, state_of(request), viewer, filters)
     pages = max((context["total"] + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(request, "cases.html", {**context, **filters, "pages": pages, "states": CASE_STATES})

@@ -26,14 +26,28 @@ def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> d
         "days_left": (case.report_date - today).days,
         "outcome": case_outcome(case),
         "candidates": _names(session, list(case.routing_candidates or [])),
-        "timeline": list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
-                                         .order_by(AuditEvent.at, AuditEvent.id))),  # fmt: skip
-        "emails": list(session.scalars(select(OutboundEmail).where(OutboundEmail.case_id == case.id)
-                                       .order_by(OutboundEmail.created_at, OutboundEmail.id))),  # fmt: skip
-        "inbound": list(session.scalars(select(InboundMessage).where(InboundMessage.case_id == case.id)
-                                        .order_by(InboundMessage.received_at))),  # fmt: skip
-        "timers": list(session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.state == "pending")
-                                       .order_by(Timer.due_at))),  # fmt: skip
+        "timeline": list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)
+            )
+        ),
+        "emails": list(
+            session.scalars(
+                select(OutboundEmail)
+                .where(OutboundEmail.case_id == case.id)
+                .order_by(OutboundEmail.created_at, OutboundEmail.id)
+            )
+        ),
+        "inbound": list(
+            session.scalars(
+                select(InboundMessage).where(InboundMessage.case_id == case.id).order_by(InboundMessage.received_at)
+            )
+        ),
+        "timers": list(
+            session.scalars(
+                select(Timer).where(Timer.case_id == case.id, Timer.state == "pending").order_by(Timer.due_at)
+            )
+        ),
         "instance": _instance(session, case.id) if viewer.is_operator else None,
     }
 
@@ -41,8 +55,8 @@ def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> d
 def _names(session: Session, codes: list[str]) -> list[tuple[str, str]]:
     if not codes:
         return []
-    names = dict(session.execute(select(MunicipalityRow.cbs_code, MunicipalityRow.name)
-                                 .where(MunicipalityRow.cbs_code.in_(codes))).tuples())  # fmt: skip
+    query = select(MunicipalityRow.cbs_code, MunicipalityRow.name).where(MunicipalityRow.cbs_code.in_(codes))
+    names = {code: name for code, name in session.execute(query)}
     return [(code, names.get(code, code)) for code in codes]
 
 
@@ -50,8 +64,13 @@ def _instance(session: Session, case_id: int) -> dict[str, Any] | None:
     instance = session.scalars(select(WorkflowInstance).where(WorkflowInstance.case_id == case_id)).one_or_none()
     if instance is None:
         return None
-    return {"definition": instance.definition, "version": instance.version, "stage": instance.stage,
-            "updated_at": instance.updated_at, "state": json.dumps(instance.state, indent=2, ensure_ascii=False)}  # fmt: skip
+    return {
+        "definition": instance.definition,
+        "version": instance.version,
+        "stage": instance.stage,
+        "updated_at": instance.updated_at,
+        "state": json.dumps(instance.state, indent=2, ensure_ascii=False),
+    }
 
 
 def event_summary(event: AuditEvent) -> str:

@@ -110,5 +110,8 @@ def days_left(days: int) -> str:
     return f"nog {days} {'dag' if days == 1 else 'dagen'}"
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100)}%"
+def percent(ratio: dict[str, object] | None) -> str:
+    """A report ratio (``{"count", "of", "percent"}``, percent 0-100) as ``41% (12 van 29)``."""
+    if not ratio or ratio.get("percent") is None:
+        return "—"
+    return f"{round(float(str(ratio['percent'])))}% ({ratio['count']} van {ratio['of']})"

@@ -32,8 +32,11 @@ class BoardRow:
 
 
 def _open_cases() -> Select[Any]:
-    return (select(CaseRow, MunicipalityRow.name).outerjoin(MunicipalityRow, MunicipalityRow.cbs_code == CaseRow.cbs_code)
-            .where(CaseRow.closed_at.is_(None), CaseRow.state != "closed"))  # fmt: skip
+    return (
+        select(CaseRow, MunicipalityRow.name)
+        .outerjoin(MunicipalityRow, MunicipalityRow.cbs_code == CaseRow.cbs_code)
+        .where(CaseRow.closed_at.is_(None), CaseRow.state != "closed")
+    )
 
 
 def deadline_board(session: Session, viewer: Viewer, today: date, *, cbs_code: str | None = None,
@@ -54,8 +57,11 @@ def _next_timers(session: Session, case_ids: list[int]) -> dict[int, tuple[str, 
     found: dict[int, tuple[str, datetime]] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start : start + 500]
-        query = (select(Timer.case_id, Timer.name, Timer.due_at).where(Timer.case_id.in_(chunk), Timer.state == "pending")
-                 .order_by(Timer.due_at))  # fmt: skip
+        query = (
+            select(Timer.case_id, Timer.name, Timer.due_at)
+            .where(Timer.case_id.in_(chunk), Timer.state == "pending")
+            .order_by(Timer.due_at)
+        )
         for case_id, name, due_at in session.execute(query):
             found.setdefault(case_id, (name, due_at))
     return found
@@ -106,19 +112,19 @@ def _search(query: Select[Any], text: str) -> Select[Any]:
 
 def work_counts(session: Session, viewer: Viewer, today: date) -> dict[str, int]:
     """What waits for this viewer: open, overdue and due-this-week cases, reviews, triage."""
-    open_cases = scoped(select(func.count()).select_from(CaseRow), viewer).where(CaseRow.closed_at.is_(None),
-                                                                                  CaseRow.state != "closed")  # fmt: skip
-    review = scoped(select(func.count()).select_from(CaseRow), viewer).where(CaseRow.review_reason.is_not(None))
+    cases = scoped(select(func.count()).select_from(CaseRow), viewer)
+    open_cases = cases.where(CaseRow.closed_at.is_(None), CaseRow.state != "closed")
+    review = cases.where(CaseRow.review_reason.is_not(None))
     inbound = inbound_scoped(select(func.count()).select_from(InboundMessage), viewer).where(
-        InboundMessage.state.in_(OPEN_INBOUND))
+        InboundMessage.state.in_(OPEN_INBOUND)
+    )
     counts = {
         "open": session.scalar(open_cases),
         "overdue": session.scalar(open_cases.where(CaseRow.report_date < today)),
         "week": session.scalar(open_cases.where(CaseRow.report_date.between(today, today + timedelta(days=7)))),
         "review": session.scalar(review),
         "inbound": session.scalar(inbound),
-        "routing": session.scalar(scoped(select(func.count()).select_from(CaseRow), viewer)
-                                  .where(CaseRow.state == "needs_routing")) if viewer.is_operator else 0,
+        "routing": session.scalar(cases.where(CaseRow.state == "needs_routing")) if viewer.is_operator else 0,
     }  # fmt: skip
     return {key: int(value or 0) for key, value in counts.items()}
 

@@ -1,0 +1,103 @@
+"""The ``koers`` command line as users run it: real processes, real PostgreSQL, the README's demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import PG_URL
+from workers.cli import cli
+from workers.synthetic import FeedMix, generate_records, write_feed
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def koers(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)  # fmt: skip
+
+
+@pytest.fixture
+def pg_env(pg_sessions: sessionmaker[Session], tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
+    return {**env, "KOERS_DATABASE_URL": PG_URL, "KOERS_HOME": str(tmp_path)}
+
+
+def test_every_command_has_help() -> None:
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
+        found = []
+        for name, command in group.commands.items():
+            found.append((*prefix, name))
+            if isinstance(command, click.Group):
+                found += walk(command, (*prefix, name))
+        return found
+
+    for path in walk(cli, ()):
+        result = subprocess.run([sys.executable, "-m", "workers.cli", *path, "--help"], cwd=REPO, capture_output=True,
+                                text=True, timeout=60)  # fmt: skip
+        assert result.returncode == 0 and "Usage:" in result.stdout, path
+
+
+def test_intake_json_adds_up_and_a_rerun_changes_nothing(pg_env: dict[str, str], tmp_path: Path) -> None:
+    feed = tmp_path / "aanlevering.csv"
+    write_feed(feed, generate_records(300, seed=4, today=date.today(), mix=FeedMix(0.03, 0.03, 0.03, 0.01)),
+               delimiter=";")  # fmt: skip
+    assert koers("db", "upgrade", env=pg_env).returncode == 0
+
+    first = koers("intake", "--json", str(feed), env=pg_env)
+    second = koers("intake", "--json", str(feed), env=pg_env)
+
+    data = json.loads(first.stdout)
+    keys = ("accepted", "duplicates", "ineligible", "rejected", "needs_routing")
+    assert data["received"] == 300 == sum(data[k] for k in keys)
+    assert {"line", "dji_id", "result", "reasons", "cbs_code"} <= set(data["results"][0])
+    again = json.loads(second.stdout)
+    assert again["accepted"] == again["needs_routing"] == 0
+    assert again["duplicates"] == data["accepted"] + data["needs_routing"] + data["duplicates"]
+
+
+def test_intake_reads_a_windows_1252_excel_export(pg_env: dict[str, str], tmp_path: Path) -> None:
+    record = next(generate_records(1, seed=9, today=date.today(), mix=FeedMix(0, 0, 0, 0)))
+    record.update(surname="Hoekstra-Dijkstrâ", gemeente="Súdwest-Fryslân", woonplaats="Sneek", postcode="8601 AB")
+    header = ";".join(record)
+    path = tmp_path / "excel.csv"
+    path.write_bytes((header + "\r\n" + ";".join(record.values()) + "\r\n").encode("cp1252"))
+    assert koers("db", "upgrade", env=pg_env).returncode == 0
+
+    result = json.loads(koers("intake", "--json", str(path), env=pg_env).stdout)
+
+    assert result["accepted"] == 1 and result["results"][0]["cbs_code"] == "GM1900"
+    shown = json.loads(koers("case", "show", "--json", record["dji_id"], env=pg_env).stdout)
+    assert shown["municipality"] == {"cbs_code": "GM1900", "name": "Súdwest-Fryslân", "province": "Fryslân"}
+    assert {"dji_id", "state", "outcome", "emails", "timeline"} <= set(shown)
+
+
+def test_watch_moves_files_to_processed_or_failed_with_a_result(pg_env: dict[str, str], tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_feed(inbox / "goed.csv", generate_records(5, seed=2, today=date.today(), mix=FeedMix(0, 0, 0, 0)))
+    (inbox / "kapot.csv").write_bytes(b"\x00\x01\x02 geen tekst")
+    assert koers("db", "upgrade", env=pg_env).returncode == 0
+
+    assert koers("watch", "--once", str(inbox), env=pg_env).returncode == 0
+
+    assert json.loads((inbox / "processed" / "goed.csv.result.json").read_text())["accepted"] == 5
+    assert (inbox / "processed" / "kapot.csv").exists() or (inbox / "failed" / "kapot.csv").exists()
+    assert not list(inbox.glob("*.csv"))
+
+
+def test_the_readme_demo_runs_the_whole_flow(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
+    result = koers("demo", "--cases", "40", "--wait", "90", env={**env, "KOERS_HOME": str(tmp_path)}, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Zaken per status" in result.stdout and "notification     sent" in result.stdout
+    assert "Antwoorden van gemeenten" in result.stdout
+    assert list((tmp_path / "demo" / "spool").glob("*.eml"))

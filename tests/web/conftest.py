@@ -1,0 +1,168 @@
+"""Fixtures for the web console: a migrated SQLite database with two municipalities' cases.
+
+The database is built once per run and copied for each test. Users: ``op`` (operator),
+``lw`` (municipal, Leeuwarden GM0080) and ``gr`` (municipal, Groningen GM0014).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from schema import migrate
+from schema.db import make_engine, make_session_factory
+from schema.models import CaseRow
+from schema.reference_sync import sync_reference_data
+from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail
+from tests.fakes import FakeClock
+from workers.bootstrap import App, bootstrap
+from workers.services import Services, build_services
+from workers.settings import load_settings
+from workers.web.accounts import add_user
+from workers.web.app import create_app
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TODAY = date(2026, 3, 2)
+START = NOW - timedelta(days=10)  # when the cases came in and their workflows started
+PASSWORD = "correct horse battery staple"
+LEEUWARDEN, GRONINGEN = "GM0080", "GM0014"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+REPLY = b"""From: Anne <anne@leeuwarden.example>
+To: antwoord@antwoord.koers.example
+Subject: Re: Zaak ZM-000001
+Message-ID: <reply-1@gm0080.example>
+Content-Type: text/plain; charset=utf-8
+
+Contact: misschien
+Acties uitgezet: ja
+"""
+
+
+@dataclass(frozen=True)
+class Ids:
+    """The seeded rows: one set per municipality, plus a case to route and operator-only rows."""
+
+    lw_case: int
+    lw_review_case: int
+    lw_inbound: int
+    gr_case: int
+    gr_review_case: int
+    gr_inbound: int
+    gr_email: int
+    lw_email: int
+    routing_case: int
+    quarantined: int
+    dead_letter: int
+
+
+@dataclass
+class World:
+    app: App
+    services: Services
+    clock: FakeClock
+    ids: Ids
+    client: TestClient
+
+    def login(self, username: str, password: str = PASSWORD) -> str:
+        """Log ``client`` in as ``username``; returns the CSRF token for later forms."""
+        token = csrf_of(self.client.get("/login").text)
+        response = self.client.post("/login", data={"username": username, "password": password,
+                                                    "csrf_token": token}, follow_redirects=False)  # fmt: skip
+        assert response.status_code == 303, response.text
+        return csrf_of(self.client.get("/").text)
+
+    def session(self) -> Session:
+        return self.app.sessions()
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("webdb") / "koers.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        sync_reference_data(session)
+        add_user(session, "op", role="operator", password=PASSWORD, now=NOW, display_name="Olga Operator")
+        add_user(session, "lw", role="municipal", password=PASSWORD, now=NOW, cbs_code=LEEUWARDEN)
+        add_user(session, "gr", role="municipal", password=PASSWORD, now=NOW, cbs_code=GRONINGEN)
+    engine.dispose()
+    return path
+
+
+def _case(session: Session, dji_id: str, cbs_code: str | None, report_in_days: int, **extra: object) -> int:
+    fields: dict[str, object] = {
+        "dji_id": dji_id, "surname": f"Achternaam-{dji_id}", "given_names": "Jan", "birth_date": date(1990, 1, 1),
+        "street": "Straat", "house_number": "1", "postcode": "8911 AA", "woonplaats": "Leeuwarden",
+        "sentence_days": 30, "report_date": TODAY + timedelta(days=report_in_days), "institution": "PI Leeuwarden",
+        "cbs_code": cbs_code, "state": "accepted", "routing_method": "cbs_code", "routing_evidence": {},
+        "routing_candidates": [], "created_at": START, "updated_at": START,
+    }  # fmt: skip
+    row = CaseRow(**(fields | extra))
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def _inbound(session: Session, state: str, case_id: int | None, reason: str) -> int:
+    row = InboundMessage(received_at=NOW, source="smtp", envelope_from="anne@leeuwarden.example",
+                         envelope_to=["antwoord@antwoord.koers.example"], raw=REPLY, size=len(REPLY), state=state,
+                         kind="reply", case_id=case_id, from_address="anne@leeuwarden.example", reason=reason,
+                         details={"problems": [{"field": "contact", "line": "Contact: misschien",
+                                                "message": "onleesbare waarde"}]})  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def seed(app: App, services: Services, clock: FakeClock) -> Ids:
+    with app.sessions.begin() as s:
+        lw, gr = _case(s, "LW-1", LEEUWARDEN, 20), _case(s, "GR-1", GRONINGEN, -2)
+        lw_review = _case(s, "LW-2", LEEUWARDEN, 5, review_reason="antwoord onleesbaar")
+        gr_review = _case(s, "GR-2", GRONINGEN, 9, review_reason="antwoord onleesbaar")
+        routing = _case(s, "RT-1", None, 12, state="needs_routing", routing_method="woonplaats",
+                        routing_candidates=[LEEUWARDEN, "GM1900"])  # fmt: skip
+    for case_id in (lw, gr, lw_review, gr_review):
+        services.workflow.start_case(case_id)
+    clock.advance_to(NOW)
+    with app.sessions.begin() as s:
+        lw_inbound = _inbound(s, "needs_review", lw_review, "uitkomst niet te lezen")
+        gr_inbound = _inbound(s, "needs_review", gr_review, "uitkomst niet te lezen")
+        quarantined = _inbound(s, "quarantined", None, "geen zaak gevonden")
+        dead = DeadLetter(message_id="dl-1", queue_name="outgoing-mail", actor_name="send_email", args=[1],
+                          error="SMTPError", retries=20, failed_at=NOW, state="dead")  # fmt: skip
+        s.add(dead)
+        s.flush()
+        query = select(OutboundEmail.case_id, OutboundEmail.id).where(OutboundEmail.kind == "notification")
+        emails = {case_id: email_id for case_id, email_id in s.execute(query)}
+        return Ids(lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined,
+                   dead.id)  # fmt: skip
+
+
+@pytest.fixture
+def world(tmp_path: Path, template_db: Path) -> Iterator[World]:
+    shutil.copy(template_db, tmp_path / "koers.db")
+    clock = FakeClock(START)
+    settings = load_settings({"KOERS_HOME": str(tmp_path), "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
+                              "KOERS_SECRET_KEY": "web-test-secret-key-of-at-least-32-bytes"})  # fmt: skip
+    app = bootstrap(settings, clock=clock.now)
+    services = build_services(app)
+    ids = seed(app, services, clock)
+    with TestClient(create_app(app, services), base_url="http://testserver") as client:
+        yield World(app, services, clock, ids, client)
+    services.mailer_close()
+    app.dispose()

@@ -1,0 +1,129 @@
+"""``koers web`` (the console), ``koers users`` and ``koers tokens`` (who may use it)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+
+import click
+import uvicorn
+
+from workers.bootstrap import bootstrap
+from workers.cli.processes import configure_logging
+from workers.web.accounts import AccountError, add_token, add_user, deactivate_user, list_users
+from workers.web.app import create_app
+from workers.web.server import server_config
+
+
+@click.command()
+@click.option("--listen", default=None, help="HOST:POORT (standaard [web] listen uit de configuratie).")
+@click.option("--secure-cookies", is_flag=True, help="Sessiecookie alleen over HTTPS (achter een TLS-proxy).")
+@click.option("-v", "--verbose", is_flag=True)
+def web(listen: str | None, secure_cookies: bool, verbose: bool) -> None:
+    """De webconsole: overzicht, deadlines, zaken, beoordelen, dead letters, rapportage."""
+    configure_logging(verbose)
+    app = bootstrap()
+    address = listen or app.settings.web_listen
+    try:
+        config = server_config(create_app(app, secure_cookies=secure_cookies), address)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--listen") from exc
+    click.echo(f"koers web: http://{address}/ (gebruikers: koers users add)")
+    uvicorn.Server(config).run()
+    app.dispose()
+
+
+@click.group()
+def users() -> None:
+    """Gebruikers van de webconsole."""
+
+
+def _who() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Wachtwoord", hide_input=True, confirmation_prompt="Nog een keer"))
+
+
+@users.command(name="add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["operator", "municipal"]), required=True, help="Rol.")
+@click.option("--municipality", default=None, help="CBS-code van de gemeente (bij --role municipal), bijv. GM0080.")
+@click.option("--name", "display_name", default=None, help="Naam zoals de console die toont.")
+@click.option("--password-stdin", is_flag=True, help="Lees het wachtwoord van de eerste regel van stdin.")
+def add_command(username: str, role: str, municipality: str | None, display_name: str | None,
+                password_stdin: bool) -> None:  # fmt: skip
+    """Maak een gebruiker (wachtwoord minstens 12 tekens)."""
+    password = _read_password(password_stdin)
+    app = bootstrap()
+    try:
+        with app.sessions.begin() as session:
+            add_user(session, username, role=role, password=password, now=app.clock(), cbs_code=municipality,
+                     display_name=display_name, actor=_who())  # fmt: skip
+    except AccountError as exc:
+        click.echo(f"koers users add: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        app.dispose()
+    where = f" {municipality.upper()}" if municipality else ""
+    click.echo(f"gebruiker {username.strip().lower()} aangemaakt ({role}{where})")
+
+
+@users.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Eén JSON-document op stdout.")
+def list_command(as_json: bool) -> None:
+    """Toon de gebruikers."""
+    app = bootstrap()
+    with app.sessions() as session:
+        rows = [{"username": u.username, "display_name": u.display_name, "role": u.role, "cbs_code": u.cbs_code,
+                 "active": u.active, "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None}
+                for u in list_users(session)]  # fmt: skip
+    app.dispose()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        state = "" if r["active"] else "  (uitgeschakeld)"
+        click.echo(f"{r['username']:<24} {r['role']:<10} {r['cbs_code'] or '':<7} {r['display_name']}{state}")
+
+
+@users.command(name="deactivate")
+@click.argument("username")
+def deactivate_command(username: str) -> None:
+    """Schakel een gebruiker uit (inloggen kan dan niet meer; lopende sessies vervallen)."""
+    app = bootstrap()
+    try:
+        with app.sessions.begin() as session:
+            deactivate_user(session, username, now=app.clock(), actor=_who())
+    except AccountError as exc:
+        click.echo(f"koers users deactivate: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        app.dispose()
+    click.echo(f"gebruiker {username} uitgeschakeld")
+
+
+@click.group()
+def tokens() -> None:
+    """API-tokens voor HTTP-intake (POST /api/intake)."""
+
+
+@tokens.command(name="add")
+@click.argument("name")
+def add_token_command(name: str) -> None:
+    """Maak een token; het wordt één keer getoond en alleen als hash bewaard."""
+    app = bootstrap()
+    try:
+        with app.sessions.begin() as session:
+            token = add_token(session, name, app.clock(), actor=_who())
+    except AccountError as exc:
+        click.echo(f"koers tokens add: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        app.dispose()
+    click.echo(token)
+    click.echo(f"token {name}: bewaar het nu, het wordt niet nog eens getoond", err=True)
