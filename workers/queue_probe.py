@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -64,11 +63,10 @@ def koers_queue_names() -> list[str]:
     return [name for queue in ALL_QUEUES for name in (queue, delay_queue(queue), dead_letter_queue(queue))]
 
 
-def management_api_url(broker_url: str, environ: dict[str, str] | None = None) -> str:
-    """``KOERS_RABBITMQ_API``, else ``http://user:pass@<broker host>:15672/api``."""
-    env = os.environ if environ is None else environ
-    if env.get("KOERS_RABBITMQ_API"):
-        return env["KOERS_RABBITMQ_API"]
+def management_api_url(broker_url: str, configured: str | None = None) -> str:
+    """The configured ``KOERS_RABBITMQ_API``, else ``http://user:pass@<broker host>:15672/api``."""
+    if configured:
+        return configured
     parts = urllib.parse.urlsplit(broker_url)
     user = urllib.parse.unquote(parts.username or "guest")
     password = urllib.parse.unquote(parts.password or "guest")

@@ -55,6 +55,7 @@ class Settings:
     broker_url: str | None
     smtp_url: str | None
     secret_key: bytes | None
+    rabbitmq_api: str | None = None  # management HTTP API for `koers status` (default: broker host, port 15672)
     sender: str = "Zelfmelders 3Noord <zelfmelders@koers.example>"
     reply_domain: str = "antwoord.koers.example"
     institutions: tuple[str, ...] = DEFAULT_INSTITUTIONS
@@ -179,6 +180,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=database_url,
         broker_url=env.get("KOERS_BROKER_URL") or None,
         smtp_url=env.get("KOERS_SMTP_URL") or None,
+        rabbitmq_api=env.get("KOERS_RABBITMQ_API") or None,
         secret_key=secret.encode() if secret else None,
         config_path=config_path,
         **parsed,

@@ -53,7 +53,7 @@ def collect_status(app: App, broker_url: str | None, *, api_url: str | None = No
     now = app.clock()
     with app.sessions() as session:
         status = _database_status(session, now, app.settings)
-    probe = probe_queues(broker_url, api_url) if broker_url else None
+    probe = probe_queues(broker_url, api_url or app.settings.rabbitmq_api) if broker_url else None
     status["broker"] = _broker_summary(broker_url, probe)
     status["queues"] = _queue_rows(probe)
     status["dead_letters"] = _dead_letters(status.pop("_dead_letters_db"), probe)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import CaseRow
 from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail, OutboxMessage
-from tests.conftest import PG_URL, port_open
+from tests.conftest import PG_URL, port_open, service_unavailable
 from workers import queues
 from workers.bootstrap import App
 from workers.periodic import beat
@@ -232,10 +232,10 @@ def test_an_unreachable_broker_needs_attention(sqlite_engine: Engine, tmp_path: 
 
 
 def test_the_management_api_address_is_derived_from_the_broker_url() -> None:
-    assert management_api_url("amqp://koers:s%40cret@rabbit.example:5672/koers", {}) == \
+    assert management_api_url("amqp://koers:s%40cret@rabbit.example:5672/koers") == \
         "http://koers:s%40cret@rabbit.example:15672/api"  # fmt: skip
-    assert management_api_url("amqp://rabbit:5672", {}) == "http://guest:guest@rabbit:15672/api"
-    assert management_api_url("amqp://x@y/", {"KOERS_RABBITMQ_API": "https://mq/api"}) == "https://mq/api"
+    assert management_api_url("amqp://rabbit:5672") == "http://guest:guest@rabbit:15672/api"
+    assert management_api_url("amqp://x@y/", "https://mq/api") == "https://mq/api"
     assert broker_vhost("amqp://guest:guest@127.0.0.1:5672/%2F") == "/"
     assert broker_vhost("amqp://guest:guest@127.0.0.1:5672/koers") == "koers"
 
@@ -244,7 +244,7 @@ def test_status_reads_the_real_management_api_when_enabled(
     clean_queues: str, pg_engine: Engine, pg_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     if not port_open("127.0.0.1", 15672):
-        pytest.skip("RabbitMQ management plugin not enabled (rabbitmq-plugins enable rabbitmq_management)")
+        service_unavailable("RabbitMQ management API on 127.0.0.1:15672 (rabbitmq-plugins enable rabbitmq_management)")
     publish_waiting_and_dead(clean_queues, waiting=2)
     app = make_app(pg_engine, tmp_path)
     deadline = time.monotonic() + 30  # the API's statistics lag a few seconds behind

@@ -36,7 +36,7 @@ START = NOW - timedelta(days=10)  # when the cases came in and their workflows s
 PASSWORD = "correct horse battery staple"
 LEEUWARDEN, GRONINGEN = "GM0080", "GM0014"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-REPLY = b"""From: Anne <anne@leeuwarden.example>
+REPLY = """From: Anne <{sender}>
 To: antwoord@antwoord.koers.example
 Subject: Re: Zaak ZM-000001
 Message-ID: <reply-1@gm0080.example>
@@ -118,10 +118,11 @@ def _case(session: Session, dji_id: str, cbs_code: str | None, report_in_days: i
     return row.id
 
 
-def _inbound(session: Session, state: str, case_id: int | None, reason: str) -> int:
-    row = InboundMessage(received_at=NOW, source="smtp", envelope_from="anne@leeuwarden.example",
-                         envelope_to=["antwoord@antwoord.koers.example"], raw=REPLY, size=len(REPLY), state=state,
-                         kind="reply", case_id=case_id, from_address="anne@leeuwarden.example", reason=reason,
+def _inbound(session: Session, state: str, case_id: int | None, reason: str, sender: str) -> int:
+    raw = REPLY.format(sender=sender).encode()
+    row = InboundMessage(received_at=NOW, source="smtp", envelope_from=sender,
+                         envelope_to=["antwoord@antwoord.koers.example"], raw=raw, size=len(raw), state=state,
+                         kind="reply", case_id=case_id, from_address=sender, reason=reason,
                          details={"problems": [{"field": "contact", "line": "Contact: misschien",
                                                 "message": "onleesbare waarde"}]})  # fmt: skip
     session.add(row)
@@ -140,9 +141,9 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         services.workflow.start_case(case_id)
     clock.advance_to(NOW)
     with app.sessions.begin() as s:
-        lw_inbound = _inbound(s, "needs_review", lw_review, "uitkomst niet te lezen")
-        gr_inbound = _inbound(s, "needs_review", gr_review, "uitkomst niet te lezen")
-        quarantined = _inbound(s, "quarantined", None, "geen zaak gevonden")
+        lw_inbound = _inbound(s, "needs_review", lw_review, "uitkomst niet te lezen", "anne@leeuwarden.example")
+        gr_inbound = _inbound(s, "needs_review", gr_review, "uitkomst niet te lezen", "piet@groningen.example")
+        quarantined = _inbound(s, "quarantined", None, "geen zaak gevonden", "onbekend@elders.example")
         dead = DeadLetter(message_id="dl-1", queue_name="outgoing-mail", actor_name="send_email", args=[1],
                           error="SMTPError", retries=20, failed_at=NOW, state="dead")  # fmt: skip
         s.add(dead)
@@ -166,3 +167,32 @@ def world(tmp_path: Path, template_db: Path) -> Iterator[World]:
         yield World(app, services, clock, ids, client)
     services.mailer_close()
     app.dispose()
+
+
+OUTCOME_FORM = {"contact": "yes", "contact_form": "phone", "actions": "yes", "life_domains": ["huisvesting", "schulden"],
+                "known_to_care": "no", "note": "telefonisch gesproken"}  # fmt: skip
+
+
+def page_paths(ids: Ids) -> list[str]:
+    """One concrete URL for every page of the console (ids of Leeuwarden where a page takes one)."""
+    return ["/", "/deadlines", "/cases", f"/cases/{ids.lw_case}", f"/emails/{ids.lw_email}", "/triage", "/review",
+            f"/inbound/{ids.lw_inbound}", "/dead-letters", f"/dead-letters/{ids.dead_letter}", "/report",
+            "/report.csv", "/users"]  # fmt: skip
+
+
+def action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:
+    """One concrete form post for every action of the console (ids of Leeuwarden where it takes one)."""
+    return [
+        (f"/cases/{ids.lw_case}/outcome", OUTCOME_FORM),
+        (f"/cases/{ids.lw_review_case}/clear-review", {"note": "gecontroleerd, niets vast te leggen"}),
+        (f"/triage/{ids.routing_case}", {"cbs_code": LEEUWARDEN}),
+        (f"/inbound/{ids.lw_inbound}/outcome", OUTCOME_FORM),
+        (f"/inbound/{ids.lw_inbound}/discard", {"reason": "al telefonisch verwerkt"}),
+        (f"/dead-letters/{ids.dead_letter}/replay", {}),
+        (f"/dead-letters/{ids.dead_letter}/discard", {"reason": "adres bestaat niet meer"}),
+        ("/logout", {}),
+    ]
+
+
+PAGE_COUNT, ACTION_COUNT = 13, 8  # parametrized tests index the lists above
+PUBLIC_PATHS = ["/login", "/healthz", "/metrics", "/api/intake", "/static/koers.css"]

@@ -29,8 +29,8 @@ def test_overview_refreshes_itself_and_lists_what_needs_attention(world: World) 
     world.login("op")
     page = world.client.get("/").text
     assert '<meta http-equiv="refresh" content="30">' in page
-    assert "zaken wachten op routering" in page
-    assert "inkomende berichten wachten op beoordeling" in page
+    assert "wacht op routering" in page
+    assert "wachten op beoordeling" in page
 
 
 def test_deadline_board_puts_overdue_cases_first_with_their_next_step(world: World) -> None:

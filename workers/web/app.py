@@ -90,7 +90,7 @@ def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
     env.filters.update(local_time=labels.local_time, dutch_date=labels.dutch_date, days_left=labels.days_left,
-                       percent=labels.percent)  # fmt: skip
+                       percent=labels.percent, duration=labels.duration)  # fmt: skip
     env.globals.update(label=labels.label, L=labels, ref=case_reference)
     return Jinja2Templates(env=env, context_processors=[_base_context])
 

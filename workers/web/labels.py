@@ -115,3 +115,16 @@ def percent(ratio: dict[str, object] | None) -> str:
     if not ratio or ratio.get("percent") is None:
         return "—"
     return f"{round(float(str(ratio['percent'])))}% ({ratio['count']} van {ratio['of']})"
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as a short Dutch duration: ``45 s``, ``12 min``, ``3 uur``, ``2 dagen``."""
+    if seconds is None:
+        return "—"
+    if seconds < 120:
+        return f"{round(seconds)} s"
+    if seconds < 7200:
+        return f"{round(seconds / 60)} min"
+    if seconds < 172800:
+        return f"{round(seconds / 3600)} uur"
+    return f"{round(seconds / 86400)} dagen"

@@ -1,0 +1,155 @@
+"""Login, sessions, CSRF and security headers: no page or action without them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select, update
+from starlette.routing import Mount, Route
+
+from schema.console_models import User
+from schema.models import AuditEvent
+from tests.web.conftest import (
+    ACTION_COUNT,
+    PAGE_COUNT,
+    PASSWORD,
+    PUBLIC_PATHS,
+    World,
+    action_forms,
+    csrf_of,
+    page_paths,
+)
+from workers.web import auth
+from workers.web.credentials import hash_password, token_digest, verify_password
+
+
+
+def test_every_route_is_covered_by_the_route_lists(world: World) -> None:
+    # Given every route the app serves
+    routes = [r for r in world.client.app.routes if isinstance(r, Route | Mount)]  # type: ignore[attr-defined]
+    pages, actions = page_paths(world.ids), action_forms(world.ids)
+    assert (len(pages), len(actions)) == (PAGE_COUNT, ACTION_COUNT)
+    listed = pages + [path for path, _ in actions] + PUBLIC_PATHS
+    # Then each one is exercised by the parametrized tests (so a new route cannot escape them)
+    for route in routes:
+        assert any(route.path_regex.match(path) for path in listed), f"route {route.path} is in no test list"
+
+
+@pytest.mark.parametrize("index", range(PAGE_COUNT))
+def test_every_page_requires_login(world: World, index: int) -> None:
+    path = page_paths(world.ids)[index]
+    response = world.client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("index", range(ACTION_COUNT))
+def test_every_action_requires_login(world: World, index: int) -> None:
+    path, form = action_forms(world.ids)[index]
+    token = csrf_of(world.client.get("/login").text)
+    response = world.client.post(path, data={**form, "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+@pytest.mark.parametrize("index", range(ACTION_COUNT))
+@pytest.mark.parametrize("token", ["", "wrong-token"])
+def test_every_action_without_a_valid_csrf_token_is_refused(world: World, index: int, token: str) -> None:
+    world.login("op")
+    path, form = action_forms(world.ids)[index]
+    with world.session() as s:
+        before = s.scalar(select(func.count()).select_from(AuditEvent))
+    data = {**form, "csrf_token": token} if token else form
+    response = world.client.post(path, data=data, follow_redirects=False)
+    assert response.status_code == 403
+    with world.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def test_login_form_itself_needs_the_csrf_token(world: World) -> None:
+    world.client.get("/login")
+    response = world.client.post("/login", data={"username": "op", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_login_with_a_wrong_password_is_refused_and_audited(world: World) -> None:
+    token = csrf_of(world.client.get("/login").text)
+    response = world.client.post("/login", data={"username": "op", "password": "nope", "csrf_token": token})
+    assert response.status_code == 401 and "klopt niet" in response.text
+    with world.session() as s:
+        assert s.scalar(select(AuditEvent.actor).where(AuditEvent.event == "login_failed")) == "web:op"
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(world: World) -> None:
+    token = csrf_of(world.client.get("/login").text)
+    response = world.client.post("/login", data={"username": "niemand", "password": "x", "csrf_token": token})
+    assert response.status_code == 401 and "Gebruikersnaam of wachtwoord klopt niet." in response.text
+
+
+def test_login_is_throttled_after_five_failures_even_with_the_right_password(world: World) -> None:
+    token = csrf_of(world.client.get("/login").text)
+    for _ in range(5):
+        world.client.post("/login", data={"username": "op", "password": "fout", "csrf_token": token})
+    response = world.client.post("/login", data={"username": "op", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 429 and "Te veel mislukte pogingen" in response.text
+
+
+def test_login_and_logout_are_audited_and_logout_ends_the_session(world: World) -> None:
+    token = world.login("op")
+    response = world.client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert response.headers["location"] == "/login"
+    assert world.client.get("/", follow_redirects=False).status_code == 303
+    with world.session() as s:
+        events = list(s.scalars(select(AuditEvent.event).where(AuditEvent.actor == "web:op")))
+    assert events == ["login", "logout"]
+
+
+def test_login_redirects_back_but_never_off_site(world: World) -> None:
+    for target, expected in (("/cases", "/cases"), ("//evil.example/", "/"), ("https://evil.example/", "/")):
+        world.client.cookies.clear()
+        token = csrf_of(world.client.get("/login").text)
+        response = world.client.post("/login", data={"username": "op", "password": PASSWORD, "csrf_token": token,
+                                                      "next": target}, follow_redirects=False)  # fmt: skip
+        assert response.headers["location"] == expected
+
+
+def test_session_cookie_is_signed_httponly_and_samesite_lax(world: World) -> None:
+    token = csrf_of(world.client.get("/login").text)
+    response = world.client.post("/login", data={"username": "op", "password": PASSWORD, "csrf_token": token},
+                                 follow_redirects=False)  # fmt: skip
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("koers_sessie=") and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+
+
+def test_an_idle_session_expires(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.login("op")
+    later = auth.time.time() + auth.IDLE_TIMEOUT + 5
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    response = world.client.get("/cases", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_deactivated_user_is_logged_out_at_the_next_request(world: World) -> None:
+    world.login("lw")
+    with world.app.sessions.begin() as s:
+        s.execute(update(User).where(User.username == "lw").values(active=False))
+    assert world.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_pages_carry_security_headers_and_no_store(world: World) -> None:
+    world.login("op")
+    headers = world.client.get(f"/cases/{world.ids.lw_case}").headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_passwords_are_salted_scrypt_with_parameters_and_tokens_sha256() -> None:
+    stored = hash_password("geheim wachtwoord", n=2**10)
+    assert re.fullmatch(r"scrypt\$1024\$8\$1\$[^$]+\$[^$]+", stored)
+    assert stored != hash_password("geheim wachtwoord", n=2**10)
+    assert verify_password("geheim wachtwoord", stored)
+    assert not verify_password("geheim wachtwoorD", stored)
+    assert not verify_password("x", "md5$abc")
+    assert len(token_digest("koers_abc")) == 64
