@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -151,17 +152,27 @@ class IntakeService:
         with self._sessions.begin() as session:
             batch_id = intake_store.start_batch(session, source, now)
         iterator: Iterator[RawRecord] = iter(records)
-        while chunk := list(islice(iterator, self._batch_size)):
-            summary.merge(self._ingest_chunk(chunk, batch_id, keep_results))
-            if progress is not None:
-                progress(summary.received)
+        # Pipelined: the next chunk is read and assessed in a thread while this one is written
+        # (the database work waits on I/O most of the time); at most two chunks are in memory.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-assess") as pool:
+            upcoming = pool.submit(self._read_and_assess, iterator)
+            while True:
+                assessed, now = upcoming.result()
+                if not assessed:
+                    break
+                upcoming = pool.submit(self._read_and_assess, iterator)
+                summary.merge(self._write_chunk(assessed, now, batch_id, keep_results))
+                if progress is not None:
+                    progress(summary.received)
         with self._sessions.begin() as session:
             intake_store.finish_batch(session, batch_id, dict(summary.counts), self._clock())
         return summary
 
-    def _ingest_chunk(self, chunk: list[RawRecord], batch_id: int, keep: bool) -> IntakeSummary:
+    def _read_and_assess(self, iterator: Iterator[RawRecord]) -> tuple[list[_Assessed], datetime]:
         now = self._clock()
-        assessed = [self._assess(raw, now) for raw in chunk]
+        return [self._assess(raw, now) for raw in islice(iterator, self._batch_size)], now
+
+    def _write_chunk(self, assessed: list[_Assessed], now: datetime, batch_id: int, keep: bool) -> IntakeSummary:
         for attempt in range(3):
             try:
                 with self._sessions.begin() as session:

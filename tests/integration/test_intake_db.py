@@ -7,13 +7,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import AuditEvent, CaseRow, IntakeRecord
 from schema.reference import load_registry
-from workers.feed_files import iter_feed
+from workers.feed_files import RawRecord, iter_feed
 from workers.intake import IntakeService
 from workers.synthetic import FeedMix, generate_records, write_feed
 
@@ -138,3 +140,42 @@ def test_two_intakes_of_the_same_file_at_once_create_each_case_once(
     assert count(pg_sessions, CaseRow) == 400
     assert sum(s.counts["accepted"] for s in summaries) == 400
     assert sum(s.counts["duplicate"] for s in summaries) == 400
+
+
+_values = st.one_of(st.text(max_size=40), st.integers(), st.none(), st.floats(allow_nan=True), st.booleans(),
+                    st.lists(st.text(max_size=5), max_size=3))  # fmt: skip
+_fields = st.sampled_from(["dji_id", "surname", "given_names", "birth_date", "postcode", "woonplaats", "gemeente",
+                           "sentence_days", "report_date", "institution", "house_number", "email", "x\x00y", ""])  # fmt: skip
+_records = st.lists(
+    st.one_of(
+        st.dictionaries(_fields, _values, max_size=14).map(lambda f: RawRecord(line=0, fields=dict(f))),
+        st.text(max_size=30).map(lambda e: RawRecord(line=0, error=e or "onleesbaar")),
+        st.integers(0, 10**6).map(lambda i: RawRecord(line=0, fields=_mutated(i))),
+    ),
+    max_size=30,
+)
+
+
+def _mutated(seed: int) -> dict[str, object]:
+    """A realistic record with one field broken, so that many reach routing and the database."""
+    import random
+
+    record: dict[str, object] = dict(next(generate_records(1, seed=seed % 997, today=TODAY, mix=FeedMix(0, 0, 0, 0))))
+    rng = random.Random(seed)
+    key = rng.choice(list(record))
+    record[key] = rng.choice(["", "\x00", "9" * 300, -1, None, "Nes", "Drenthe", "GM9999", "2026-02-30", "😀"])
+    return record
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=_records)
+def test_random_and_malformed_records_never_crash_intake_and_always_add_up(
+    sqlite_sessions: sessionmaker[Session], records: list[RawRecord]
+) -> None:
+    numbered = [RawRecord(line=i + 2, fields=r.fields, error=r.error) for i, r in enumerate(records)]
+    summary = service(sqlite_sessions, batch_size=7).ingest(numbered, "fuzz")
+    data = summary.to_json()
+    assert data["received"] == len(records)
+    assert sum(data[k] for k in ("accepted", "duplicates", "ineligible", "rejected", "needs_routing")) == len(records)
+    assert sorted(r["line"] for r in data["results"]) == [r.line for r in numbered]
+    assert all(r["reasons"] for r in data["results"] if r["result"] in ("rejected", "ineligible", "duplicate"))

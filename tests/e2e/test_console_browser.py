@@ -1,0 +1,154 @@
+"""The console in a real browser: log in, triage, record an outcome by hand, replay a dead letter, the report.
+
+Drives Debian's Chromium (``apt-get install chromium``) with Playwright against Koers running for
+real (workers, scheduler, uvicorn). Without Chromium these tests skip locally and fail in CI.
+Screenshots go to ``KOERS_SCREENSHOTS`` (default ``/tmp/koers-screens``) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from schema.models import CaseRow
+from schema.runtime_models import DeadLetter, InboundMessage
+from tests.conftest import service_unavailable
+from tests.e2e.console_data import PASSWORD, Console, running_console
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+SHOTS = Path(os.environ.get("KOERS_SCREENSHOTS", "/tmp/koers-screens"))
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        service_unavailable("Chromium at /usr/bin/chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        service_unavailable("the playwright Python package")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    with running_console(tmp_path_factory.mktemp("console")) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def login(page: Any, console: Console, username: str) -> None:
+    page.goto(console.url + "/")
+    assert "/login" in page.url
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("heading", name="Overzicht").wait_for()
+
+
+def test_operator_logs_in_and_triages_a_needs_routing_case(page: Any, console: Console) -> None:
+    # Given an operator on the overview
+    login(page, console, "op")
+    shot(page, "01-overzicht")
+    # When they open the triage and pick the first candidate of the first case
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Gemeente kiezen").click()
+    shot(page, "02-gemeente-kiezen")
+    card = page.locator("section.triage").first
+    case_link = card.locator("h2 a").first.get_attribute("href")
+    radios = card.get_by_role("radio")
+    if radios.count():
+        radios.first.check()
+    else:
+        card.get_by_role("combobox").select_option(index=1)
+    card.get_by_role("button", name="Toewijzen en workflow starten").click()
+    # Then it is assigned and the workflow sends the notification with the letter
+    assert "toegewezen aan" in page.locator(".flash").first.inner_text()
+    page.goto(console.url + case_link)
+    for _ in range(60):
+        if "Melding met brief" in page.locator("#emails").locator("..").inner_text():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    assert "Melding met brief" in page.content()
+    shot(page, "03-zaak-na-toewijzing")
+
+
+def test_municipal_user_records_an_outcome_by_hand_on_a_needs_review_reply(page: Any, console: Console) -> None:
+    login(page, console, "lw")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Beoordelen").click()
+    page.locator(f'a[href="/inbound/{console.review_inbound}"]').click()
+    assert "Contact: misschien" in page.locator("pre.mail").inner_text()
+    page.get_by_role("group", name="Contact").get_by_label("ja").check()
+    page.get_by_label("Vorm van contact").select_option("phone")
+    page.get_by_role("group", name="Acties uitgezet").get_by_label("ja").check()
+    page.get_by_label("Huisvesting").check()
+    page.get_by_role("group", name="Al bekend bij hulpverlening").get_by_label("nee").check()
+    page.get_by_label("Toelichting").fill("Telefonisch gesproken; woningcorporatie ingeschakeld.")
+    shot(page, "04-bericht-beoordelen")
+    page.get_by_role("button", name="Uitkomst vastleggen").click()
+    assert "het bericht is verwerkt" in page.locator(".flash").first.inner_text()
+    with console.app.sessions() as session:
+        message = session.get(InboundMessage, console.review_inbound)
+        assert message is not None and (message.state, message.resolved_by) == ("processed", "web:lw")
+        case = session.scalars(select(CaseRow).where(CaseRow.dji_id == "E2E-LW-1")).one()
+        assert (case.outcome_contact, case.outcome_contact_form, case.review_reason) == ("yes", "phone", None)
+
+
+def test_operator_replays_a_dead_letter(page: Any, console: Console) -> None:
+    login(page, console, "op")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Dead letters").click()
+    shot(page, "05-dead-letters")
+    page.locator(f'a[href="/dead-letters/{console.dead_letter}"]').click()
+    page.get_by_role("button", name="Opnieuw aanbieden").click()
+    assert "opnieuw aangeboden" in page.locator(".flash").first.inner_text()
+    with console.app.sessions() as session:
+        row = session.get(DeadLetter, console.dead_letter)
+        assert row is not None and (row.state, row.resolved_by) == ("replayed", "web:op")
+
+
+def test_report_shows_province_bars_a_monthly_trend_and_downloads_csv(page: Any, console: Console) -> None:
+    login(page, console, "op")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Rapportage").click()
+    assert page.locator("svg.svg-chart rect.bar").count() >= 4
+    assert page.locator("svg.svg-chart polyline.line").count() >= 1
+    shot(page, "06-rapportage")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.startswith("Niveau;CBS-code;Gemeente") and "Totaal 3Noord" in text
+
+
+def test_deadline_board_and_case_page_render(page: Any, console: Console) -> None:
+    login(page, console, "lw")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Deadlines").click()
+    assert page.locator("table.board tbody tr").count() >= 1
+    shot(page, "07-deadlines-gemeente")
+    page.locator("table.board tbody tr a").first.click()
+    page.get_by_role("heading", name="Tijdlijn").wait_for()
+    shot(page, "08-zaak")
