@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.models import AuditEvent, CaseRow, MunicipalityRow
+from schema.runtime_models import OutboundEmail
 from workflows.model import case_reference
 
 
@@ -38,8 +39,31 @@ def case_details(session: Session, dji_id: str) -> dict[str, Any] | None:
             "evidence": case.routing_evidence,
             "candidates": case.routing_candidates,
         },
-        "outcome": None,
-        "emails": [],
+        "outcome": {
+            "contact": case.outcome_contact,
+            "contact_form": case.outcome_contact_form,
+            "actions": case.outcome_actions,
+            "life_domains": list(case.outcome_life_domains or []),
+            "known_to_care": case.outcome_known_to_care,
+            "note": case.outcome_note,
+            "recorded_at": case.outcome_recorded_at.isoformat() if case.outcome_recorded_at else None,
+        },
+        "review_reason": case.review_reason,
+        "closed": {"at": case.closed_at.isoformat(), "reason": case.close_reason} if case.closed_at else None,
+        "emails": [
+            {
+                "kind": e.kind,
+                "to": e.to_address,
+                "status": e.state,
+                "sent_at": e.sent_at.isoformat() if e.sent_at else None,
+                "message_id": e.message_id,
+                "attempts": e.attempts,
+                "last_error": e.last_error,
+            }
+            for e in session.scalars(
+                select(OutboundEmail).where(OutboundEmail.case_id == case.id).order_by(OutboundEmail.id)
+            )
+        ],
         "timeline": [
             {"at": e.at.isoformat(), "event": e.event, "actor": e.actor, "details": e.details} for e in events
         ],

@@ -44,6 +44,8 @@ def _print_case(d: dict) -> None:  # type: ignore[type-arg]
     if d["routing"]["candidates"]:
         click.echo(f"  kandidaten     {', '.join(d['routing']['candidates'])}")
     click.echo(f"  meldingsdatum  {d['report_date']} bij {d['institution']}")
+    if d.get("review_reason"):
+        click.echo(f"  te beoordelen  {d['review_reason']}")
     if d["outcome"]:
         click.echo("  uitkomst       " + ", ".join(f"{k}: {v}" for k, v in d["outcome"].items() if v))
     for email in d["emails"]:
