@@ -114,18 +114,24 @@ def stage_broker(env: Env, n: int, runs: int, threads: int) -> dict[str, float]:
         publish.append(sup.child_json([*CHILD, "noop-enqueue", str(n)])["rate"])
         consume.append(sup.child_json([*CHILD, "noop-worker", str(n), str(threads)])["rate"])
     sup.delete_queues(["bench-noop"])
-    print(f"  no-op dramatiq, publish with confirms (1 thread): {sup.median(publish):7,.0f} messages/s "
-          f"(runs {sup.fmt_runs(publish)})")
-    print(f"  no-op dramatiq, consume (1 worker, {threads} threads):   {sup.median(consume):7,.0f} messages/s "
-          f"(runs {sup.fmt_runs(consume)})")
+    print(
+        f"  no-op dramatiq, publish with confirms (1 thread): {sup.median(publish):7,.0f} messages/s "
+        f"(runs {sup.fmt_runs(publish)})"
+    )
+    print(
+        f"  no-op dramatiq, consume (1 worker, {threads} threads):   {sup.median(consume):7,.0f} messages/s "
+        f"(runs {sup.fmt_runs(consume)})"
+    )
     return {"publish": sup.median(publish), "consume": sup.median(consume)}
 
 
 def stage_render(n: int, runs: int) -> dict[str, float]:
     out = sup.child_json([*CHILD, "render", str(n), str(runs)])
     per_case = 1 / (1 / out["letters"] + 1 / out["notifications"])
-    print(f"  letters (Renderer.letter_pdf):                   {out['letters']:7,.0f} /s (median of {runs}; "
-          f"PDF {out['pdf_bytes'] / 1024:.1f} KiB)")
+    print(
+        f"  letters (Renderer.letter_pdf):                   {out['letters']:7,.0f} /s (median of {runs}; "
+        f"PDF {out['pdf_bytes'] / 1024:.1f} KiB)"
+    )
     print(f"  notifications (render + to_mime + as_bytes):     {out['notifications']:7,.0f} /s")
     print(f"  both, per case (one process):                    {per_case:7,.0f} cases/s")
     return {"letters": out["letters"], "notifications": out["notifications"], "per_case": per_case}
@@ -138,8 +144,10 @@ def stage_smtp(env: Env, n: int, runs: int, thread_counts: list[int]) -> dict[in
         for threads in thread_counts:
             out = sup.child_json([*CHILD, "smtp", f"smtp://127.0.0.1:{port}", str(n), str(threads), str(runs)])
             rates[threads] = out["rate"]
-            print(f"  SmtpMailer → sink process, {threads} thread{'s' if threads > 1 else ' '}:       "
-                  f"{out['rate']:7,.0f} messages/s (runs {sup.fmt_runs(out['runs'])}; {out['bytes']:,} bytes each)")
+            print(
+                f"  SmtpMailer → sink process, {threads} thread{'s' if threads > 1 else ' '}:       "
+                f"{out['rate']:7,.0f} messages/s (runs {sup.fmt_runs(out['runs'])}; {out['bytes']:,} bytes each)"
+            )
     finally:
         sink.stop()
     return rates
@@ -165,8 +173,8 @@ def stage_koers(env: Env, threads: int) -> dict[str, float]:
                 raise TimeoutError("start_workflow stage did not finish")
             time.sleep(0.2)
             conn.rollback()
-        first, last = conn.execute(text("SELECT extract(epoch FROM min(created_at)), "
-                                        "extract(epoch FROM max(created_at)) FROM workflow_instances")).one()  # fmt: skip
+        span = "SELECT extract(epoch FROM min(created_at)), extract(epoch FROM max(created_at)) FROM workflow_instances"
+        first, last = conn.execute(text(span)).one()
     for proc in procs:
         proc.stop()
     start_rate = (n - 1) / float(last - first)
@@ -186,14 +194,19 @@ def stage_koers(env: Env, threads: int) -> dict[str, float]:
     send_rate = (emails - 1) / (max(reader.times) - min(reader.times))
     engine.dispose()
     relay_rate = (relay1["published"] + relay2["published"]) / (
-        relay1["published"] / relay1["rate"] + relay2["published"] / relay2["rate"])
+        relay1["published"] / relay1["rate"] + relay2["published"] / relay2["rate"]
+    )
     per_case = (relay1["published"] + relay2["published"]) / n
     print(f"  intake (koers intake path, {n:,} cases):          {feed['rate']:7,.0f} cases/s")
-    print(f"  outbox relay (relay_outbox, confirms):           {relay_rate:7,.0f} messages/s "
-          f"({per_case:.2f} messages per case → {relay_rate / per_case:,.0f} cases/s)")
+    print(
+        f"  outbox relay (relay_outbox, confirms):           {relay_rate:7,.0f} messages/s "
+        f"({per_case:.2f} messages per case → {relay_rate / per_case:,.0f} cases/s)"
+    )
     print(f"  start_workflow (1 worker, {threads} threads):           {start_rate:7,.0f} cases/s")
-    print(f"  send_email (1 worker, {threads} threads, {emails:,} emails):  {send_rate:7,.0f} emails/s "
-          f"({emails / n:.2f} emails per case → {send_rate * n / emails:,.0f} cases/s)")
+    print(
+        f"  send_email (1 worker, {threads} threads, {emails:,} emails):  {send_rate:7,.0f} emails/s "
+        f"({emails / n:.2f} emails per case → {send_rate * n / emails:,.0f} cases/s)"
+    )
     return {"intake": feed["rate"], "relay": relay_rate, "relay_cases": relay_rate / per_case,
             "start_workflow": start_rate, "send_email": send_rate, "send_email_cases": send_rate * n / emails,
             "messages_per_case": per_case, "emails_per_case": emails / n}  # fmt: skip
@@ -214,6 +227,18 @@ class E2E:
     emails: dict[str, int]
     intake_rate: float
     duplicates: int
+    cpu: dict[str, float]
+    busy: float
+    wall: float
+    outbox: dict[str, int]
+
+    def cpu_groups(self) -> dict[str, float]:
+        """CPU seconds per group, the worker processes added up."""
+        groups: dict[str, float] = {}
+        for name, seconds in self.cpu.items():
+            key = "workers" if name.startswith("worker") else name
+            groups[key] = groups.get(key, 0.0) + seconds
+        return dict(sorted(groups.items(), key=lambda kv: -kv[1]))
 
 
 def run_e2e(env: Env, feed_name: str, workers: int, threads: int, rate: float = 0.0, label: str = "",
@@ -228,9 +253,11 @@ def run_e2e(env: Env, feed_name: str, workers: int, threads: int, rate: float = 
     if profile is not None:
         for proc in procs:
             out = profile / f"{proc.name}.txt"
-            spies.append(subprocess.Popen([PYSPY, "record", "--pid", str(proc.pid), "--rate", "100",
+            spies.append(subprocess.Popen([PYSPY, "record", "--pid", str(proc.pid), "--rate", "100", "--gil",
                                            "--nonblocking", "--format", "raw", "--output", str(out)],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+    meter = sup.CpuMeter({p.name: p.pid for p in [*procs, sink]}, sup.PG_URL.rsplit("/", 1)[-1])
+    meter.start()
     feed_log = env.logdir(name) / "feed.out"
     feeder = subprocess.Popen([*CHILD, "feed", str(env.feeds[feed_name]), str(rate)], cwd=REPO, env=env.env(),
                               stdout=feed_log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
@@ -265,7 +292,10 @@ def run_e2e(env: Env, feed_name: str, workers: int, threads: int, rate: float = 
             time.sleep(0.1)
         time.sleep(0.5)  # the urgent cases' escalations may trail their notifications
         reader.poll()
+        cpu, busy = meter.stop()
+        wall = time.time() - started
         created = dict(conn.execute(text("SELECT id, extract(epoch FROM created_at) FROM cases")).all())
+        outbox = dict(conn.execute(text("SELECT actor_name, count(*) FROM outbox GROUP BY actor_name")).all())
     feeder.wait(60)
     fed = json.loads(feed_log.read_text().strip().splitlines()[-1])
     for spy in spies:
@@ -274,6 +304,7 @@ def run_e2e(env: Env, feed_name: str, workers: int, threads: int, rate: float = 
         spy.wait(60)
     peak = {p.name: sup.status_kb(p.pid, "VmHWM") / 1024 for p in [*procs, sink]}
     peak["intake"] = fed["peak_rss_mb"]
+    cpu["intake"] = fed["cpu_s"]
     for proc in [*procs, sink]:
         proc.stop()
     depths.close()
@@ -284,21 +315,33 @@ def run_e2e(env: Env, feed_name: str, workers: int, threads: int, rate: float = 
     return E2E(workers, len(reader.notifications), len(reader.notifications) / (last - fed["started"]),
                sup.percentiles(latencies), peak, {k: v for k, v in rss_marks.items() if k in
                                                   {p.name for p in worker_procs} | {"scheduler", "sink"}},
-               backlog, dict(reader.kinds), fed["rate"], len(ids) - len(set(ids)))  # fmt: skip
+               backlog, dict(reader.kinds), fed["rate"], len(ids) - len(set(ids)), cpu, busy, wall,
+               outbox)  # fmt: skip
 
 
 def print_e2e(result: E2E, threads: int) -> None:
     p = result.latency
-    print(f"  {result.workers} worker{'s' if result.workers > 1 else ' '} × {threads} threads: "
-          f"{result.rate:6,.0f} cases/s  latency p50 {p[50]:6.2f} s  p95 {p[95]:6.2f} s  p99 {p[99]:6.2f} s  "
-          f"({result.cases:,} notifications; emails {result.emails}; duplicates {result.duplicates}; "
-          f"intake alongside {result.intake_rate:,.0f} cases/s)")
+    print(
+        f"  {result.workers} worker{'s' if result.workers > 1 else ' '} × {threads} threads: "
+        f"{result.rate:6,.0f} cases/s  latency p50 {p[50]:6.2f} s  p95 {p[95]:6.2f} s  p99 {p[99]:6.2f} s  "
+        f"({result.cases:,} notifications; emails {result.emails}; duplicates {result.duplicates}; "
+        f"intake alongside {result.intake_rate:,.0f} cases/s)"
+    )
     peaks = ", ".join(f"{k} {v:.0f}" for k, v in result.peak_mb.items())
     print(f"      peak RSS MB: {peaks}")
     for proc, values in result.rss_marks.items():
         print(f"      RSS MB at 25/50/75/100%: {proc:<10} " + " / ".join(f"{v:.0f}" for v in values))
     for line in result.backlog:
         print(f"      {line}")
+    groups = result.cpu_groups()
+    print(
+        f"      CPU over {result.wall:.0f} s (machine busy {result.busy:.0%} of {os.cpu_count()} cores), "
+        f"ms per case: "
+        + ", ".join(f"{k} {v * 1000 / result.cases:.1f}" for k, v in groups.items() if v > 0)
+        + f"; total {sum(groups.values()) * 1000 / result.cases:.1f}; other load on the machine "
+        f"{max(0.0, result.busy * (os.cpu_count() or 1) - sum(groups.values()) / result.wall):.2f} cores"
+    )
+    print(f"      outbox messages: {result.outbox} (the reconciler re-nudges cases unstarted after 2 min)")
 
 
 # --- main ----------------------------------------------------------------------------------------------
@@ -320,14 +363,17 @@ def main() -> None:
     parser.add_argument("--steady-seconds", type=float, default=20.0)
     parser.add_argument("--steady-workers", type=int, default=1)
     parser.add_argument("--profile-cases", type=int, default=3000, help="0: no py-spy profile")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with every process log")
     parser.add_argument("--quick", action="store_true", help="small numbers everywhere (a smoke run)")
     args = parser.parse_args()
     if args.quick:
         args.cases, args.runs, args.noop, args.render, args.smtp = 1000, 1, 1000, 200, 300
         args.stage_cases, args.replies, args.steady_seconds, args.profile_cases = 500, 200, 5, 500
-    print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{date.today().isoformat()}; database {sup.PG_URL.rsplit('/', 1)[-1]}, vhost {sup.VHOST}")
+    print(
+        f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{date.today().isoformat()}; database {sup.PG_URL.rsplit('/', 1)[-1]}, vhost {sup.VHOST}"
+    )
     sup.ensure_vhost()
     sup.recreate_database(sup.PG_URL)
     tmp = Path(tempfile.mkdtemp(prefix="koers-bench-e2e-"))
@@ -344,45 +390,69 @@ def main() -> None:
             print(f"logs kept in {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print_summary(summary, args)
+    if {"stages", "koers", "e2e", "steady", "replies"} <= set(args.only):
+        print_summary(summary, args)
+
+
+SECTIONS = ("stages", "koers", "e2e", "replies", "steady", "profile")
 
 
 def run_all(env: Env, args: argparse.Namespace) -> dict[str, Any]:
     s: dict[str, Any] = {}
-    print("\n1. single stages")
-    s["broker"] = stage_broker(env, args.noop, args.runs, args.threads)
-    s["render"] = stage_render(args.render, args.runs)
-    s["smtp"] = stage_smtp(env, args.smtp, args.runs, [1, 4])
-    print(f"\n2. Koers' stages alone ({args.stage_cases:,} cases)")
-    s["koers"] = stage_koers(env, args.threads)
-    print(f"\n3. end to end: {args.cases:,} cases, worker processes × {args.threads} threads + 1 scheduler "
-          f"(relay 0.1 s, sweep 1 s) + sink process")
-    s["e2e"] = {}
-    for workers in args.workers:
-        results = [run_e2e(env, "e2e", workers, args.threads) for _ in range(args.e2e_runs)]
-        results.sort(key=lambda r: r.rate)
-        s["e2e"][workers] = results[len(results) // 2]
-        for result in results:
-            print_e2e(result, args.threads)
-        if len(results) > 1:
-            print(f"      median of {len(results)} runs: {s['e2e'][workers].rate:,.0f} cases/s "
-                  f"(runs {sup.fmt_runs([r.rate for r in results])})")
-    print(f"\n4. reply processing (store_inbound + ReplyProcessor.process, one thread, on the last run's cases)")
-    out = sup.child_json([*CHILD, "replies", str(args.replies)], env.env())
-    s["replies"] = out
-    print(f"  {out['messages']:,} replies: {out['rate']:,.0f} messages/s, latency p50 {out['p50_ms']:.1f} ms, "
-          f"p99 {out['p99_ms']:.1f} ms; verdicts {out['states']}; peak RSS {out['peak_rss_mb']:.0f} MB")
-    print(f"\n5. steady feed: {args.steady_rate:g} cases/s for {args.steady_seconds:g} s, "
-          f"{args.steady_workers} worker process(es)")
-    s["steady"] = run_e2e(env, "steady", args.steady_workers, args.threads, rate=args.steady_rate, label="steady")
-    print_e2e(s["steady"], args.threads)
-    if args.profile_cases and PYSPY:
-        print(f"\n6. profile: {args.profile_cases:,} cases, 1 worker × {args.threads} threads, py-spy (on-CPU samples)")
+    only = set(args.only)
+    if "stages" in only:
+        print("\n1. single stages")
+        s["broker"] = stage_broker(env, args.noop, args.runs, args.threads)
+        s["render"] = stage_render(args.render, args.runs)
+        s["smtp"] = stage_smtp(env, args.smtp, args.runs, [1, 4])
+    if "koers" in only:
+        print(f"\n2. Koers' stages alone ({args.stage_cases:,} cases)")
+        s["koers"] = stage_koers(env, args.threads)
+    if "e2e" in only:
+        print(
+            f"\n3. end to end: {args.cases:,} cases, worker processes × {args.threads} threads + 1 scheduler "
+            f"(relay 0.1 s, sweep 1 s) + sink process"
+        )
+        s["e2e"] = {}
+        for workers in args.workers:
+            results = [run_e2e(env, "e2e", workers, args.threads) for _ in range(args.e2e_runs)]
+            for result in results:
+                print_e2e(result, args.threads)
+            results.sort(key=lambda r: r.rate)
+            s["e2e"][workers] = results[len(results) // 2]
+            if len(results) > 1:
+                print(
+                    f"      median of {len(results)} runs: {s['e2e'][workers].rate:,.0f} cases/s "
+                    f"(runs {sup.fmt_runs([r.rate for r in results])})"
+                )
+    if "replies" in only and "e2e" in only:
+        print("\n4. reply processing (store_inbound + ReplyProcessor.process, one thread, on the last run's cases)")
+        out = sup.child_json([*CHILD, "replies", str(args.replies)], env.env())
+        s["replies"] = out
+        print(
+            f"  {out['messages']:,} replies: {out['rate']:,.0f} messages/s, latency p50 {out['p50_ms']:.1f} ms, "
+            f"p99 {out['p99_ms']:.1f} ms; verdicts {out['states']}; peak RSS {out['peak_rss_mb']:.0f} MB"
+        )
+    elif "replies" in only:
+        print("\n4. reply processing: needs the end-to-end runs (their sent notifications); skipped")
+    if "steady" in only:
+        print(
+            f"\n5. steady feed: {args.steady_rate:g} cases/s for {args.steady_seconds:g} s, "
+            f"{args.steady_workers} worker process(es)"
+        )
+        s["steady"] = run_e2e(env, "steady", args.steady_workers, args.threads, rate=args.steady_rate,
+                              label="steady")  # fmt: skip
+        print_e2e(s["steady"], args.threads)
+    if "profile" in only and args.profile_cases and PYSPY:
+        print(
+            f"\n6. profile: {args.profile_cases:,} cases, 1 worker × {args.threads} threads, py-spy "
+            "(samples of the thread holding the GIL)"
+        )
         folder = env.logdir("profile-spy")
-        run_e2e(env, "profile", 1, args.threads, label="profile", profile=folder)
+        print_e2e(run_e2e(env, "profile", 1, args.threads, label="profile", profile=folder), args.threads)
         for path in sorted(folder.glob("*.txt")):
             summarize_profile(path)
-    elif args.profile_cases:
+    elif "profile" in only and args.profile_cases:
         print("\n6. profile: skipped (py-spy not found: `.venv/bin/pip install py-spy`)")
     return s
 
@@ -399,23 +469,34 @@ def print_summary(s: dict[str, Any], args: argparse.Namespace) -> None:
            "send_email (1 worker)": k["send_email_cases"]}  # fmt: skip
     slowest = min(stages, key=lambda name: stages[name])
     ceiling = stages[slowest]
-    print("\n7. summary (cases/s; per case "
-          f"{k['messages_per_case']:.2f} broker messages and {k['emails_per_case']:.2f} emails)")
+    print(
+        "\n7. summary (cases/s; per case "
+        f"{k['messages_per_case']:.2f} broker messages and {k['emails_per_case']:.2f} emails)"
+    )
     print(f"  {'stage':<34} {'cases/s':>8}")
     for name, value in {**stages, **own}.items():
         print(f"  {name:<34} {value:8,.0f}" + ("   ← ceiling (slowest single stage)" if name == slowest else ""))
-    print(f"  {'end to end':<22} {'cases/s':>8} {'of ceiling':>11} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
-          f"{'worker peak MB':>15}")
+    print(
+        f"  {'end to end':<22} {'cases/s':>8} {'of ceiling':>11} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
+        f"{'worker peak MB':>15} {'CPU ms/case':>12} {'machine busy':>13}"
+    )
     for workers, r in s["e2e"].items():
         worker_peak = max(v for name, v in r.peak_mb.items() if name.startswith("worker"))
-        print(f"  {f'{workers} worker(s) saturated':<22} {r.rate:8,.0f} {r.rate / ceiling:11.0%} {r.latency[50]:7.2f} "
-              f"{r.latency[95]:7.2f} {r.latency[99]:7.2f} {worker_peak:15.0f}")
+        print(
+            f"  {f'{workers} worker(s) saturated':<22} {r.rate:8,.0f} {r.rate / ceiling:11.0%} {r.latency[50]:7.2f} "
+            f"{r.latency[95]:7.2f} {r.latency[99]:7.2f} {worker_peak:15.0f} "
+            f"{sum(r.cpu_groups().values()) * 1000 / r.cases:12.1f} {r.busy:13.0%}"
+        )
     st = s["steady"]
-    print(f"  {f'steady {args.steady_rate:g}/s':<22} {st.rate:8,.0f} {'—':>11} {st.latency[50]:7.2f} "
-          f"{st.latency[95]:7.2f} {st.latency[99]:7.2f}")
+    print(
+        f"  {f'steady {args.steady_rate:g}/s':<22} {st.rate:8,.0f} {'—':>11} {st.latency[50]:7.2f} "
+        f"{st.latency[95]:7.2f} {st.latency[99]:7.2f}"
+    )
     best = max(r.rate for r in s["e2e"].values())
-    print(f"  target: ≥ 150 cases/s (best {best:,.0f}), p95 < 2 s unsaturated ({st.latency[95]:.2f} s), "
-          f"≥ 60% of the ceiling (best {best / ceiling:.0%})")
+    print(
+        f"  target: ≥ 150 cases/s (best {best:,.0f}), p95 < 2 s unsaturated ({st.latency[95]:.2f} s), "
+        f"≥ 60% of the ceiling (best {best / ceiling:.0%})"
+    )
     print(f"  replies: {s['replies']['rate']:,.0f} messages/s, p99 {s['replies']['p99_ms']:.1f} ms")
 
 

@@ -29,7 +29,9 @@ NOOP_QUEUE, NOOP_ACTOR = "bench-noop", "bench_noop"
 
 
 def emit(figures: dict[str, Any]) -> None:
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures["peak_rss_mb"] = usage.ru_maxrss / 1024
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime
     print(json.dumps(figures), flush=True)
 
 
@@ -111,8 +113,8 @@ def render(n: int, runs: int) -> None:
         letter, cbs_code = inputs[i]
         mail = renderer.notification(
             notification_data(letter, i), to=f"zelfmelders@{cbs_code.lower()}.example",
-            reply_to=f"t{i:08x}@antwoord.koers.example", message_id=make_message_id("notification", i, 1, "koers.example"),
-            letter_pdf=pdfs[i % len(pdfs)], cbs_code=cbs_code,
+            reply_to=f"t{i:08x}@antwoord.koers.example", letter_pdf=pdfs[i % len(pdfs)], cbs_code=cbs_code,
+            message_id=make_message_id("notification", i, 1, "koers.example"),
         )  # fmt: skip
         return to_mime(mail, "Zelfmelders 3Noord <zelfmelders@koers.example>", date=now).as_bytes()
 
@@ -148,7 +150,7 @@ def feed(path: str, rate: float) -> None:
         started = time.time()
         for tick, first in enumerate(range(0, len(records), per_tick)):
             time.sleep(max(0.0, started + tick * per_tick / rate - time.time()))
-            counts.update(service.ingest(records[first:first + per_tick], "bench", keep_results=False).counts)
+            counts.update(service.ingest(records[first : first + per_tick], "bench", keep_results=False).counts)
     finished = time.time()
     app.dispose()
     emit({"started": started, "finished": finished, "counts": dict(counts),

@@ -6,6 +6,7 @@ name), recreates the benchmark's own database and RabbitMQ vhost, and reads figu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -105,10 +106,8 @@ class QueueDepths:
         return depths
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self._conn.close()
-        except Exception:
-            pass
 
 
 def free_port() -> int:
@@ -260,3 +259,74 @@ def child_json(argv: list[str], env: dict[str, str] | None = None, timeout: floa
     if out.returncode != 0:
         raise RuntimeError(f"{argv[:4]} failed ({out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- CPU accounting -------------------------------------------------------------------------------
+
+
+def _ticks(pid: int | str) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class CpuMeter:
+    """CPU seconds per process group between ``start()`` and ``stop()``, and how busy the machine was.
+
+    Groups: the benchmark's own processes by name; PostgreSQL backends of the benchmark database
+    (their command line names it), the rest of PostgreSQL (other databases and the background
+    processes: WAL writer, checkpointer), RabbitMQ (``beam.smp``). Processes that start during the
+    run count from zero; ones that end before ``stop()`` are lost (children report their own).
+    """
+
+    HZ = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, own: dict[str, int], database: str) -> None:
+        self._own = own  # group name -> pid
+        self._database = database
+        self._start: dict[str, int] = {}
+        self._machine: tuple[int, int] = (0, 0)
+
+    def _groups(self) -> dict[str, int]:
+        out: dict[str, int] = {name: _ticks(pid) for name, pid in self._own.items()}
+        own_pids = {str(pid) for pid in self._own.values()}
+        for pid in (p.name for p in Path("/proc").iterdir() if p.name.isdigit() and p.name not in own_pids):
+            cmd = _cmdline(pid)
+            if cmd.startswith("postgres:") or "/bin/postgres" in cmd:
+                group = "postgres (bench db)" if f" {self._database} " in cmd else "postgres (other)"
+            elif "beam.smp" in cmd:
+                group = "rabbitmq"
+            else:
+                continue
+            out[f"{group}:{pid}"] = _ticks(pid)
+        return out
+
+    @staticmethod
+    def _machine_ticks() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = values[3] + values[4]
+        return sum(values) - idle, sum(values)
+
+    def start(self) -> None:
+        self._start = self._groups()
+        self._machine = self._machine_ticks()
+
+    def stop(self) -> tuple[dict[str, float], float]:
+        """CPU seconds per group, and the machine's busy share over the interval."""
+        end = self._groups()
+        seconds: dict[str, float] = {}
+        for key, ticks in end.items():
+            group = key.split(":", 1)[0]
+            seconds[group] = seconds.get(group, 0.0) + (ticks - self._start.get(key, 0)) / self.HZ
+        busy, total = self._machine_ticks()
+        share = (busy - self._machine[0]) / max(1, total - self._machine[1])
+        return seconds, share

@@ -25,6 +25,8 @@ from workers.periodic import ReconcileWindows
 from workers.queues import ALL_QUEUES
 from workers.scheduler import KoersScheduler
 from workers.services import Services, build_services, install
+from workers.web.app import create_app
+from workers.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,11 @@ class Running:
     worker: Worker | None = None
     scheduler: KoersScheduler | None = None
     gateway: Controller | None = None
+    web: WebServer | None = None
 
     def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop()
         if self.gateway is not None:
             self.gateway.stop()
         if self.scheduler is not None:
@@ -61,13 +66,15 @@ class Running:
 
 def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEUES, scheduler: bool = False,
           mailer: Mailer | None = None, windows: ReconcileWindows | None = None,
-          gateway_listen: str | None = None) -> Running:  # fmt: skip
+          gateway_listen: str | None = None, web_listen: str | None = None) -> Running:  # fmt: skip
     broker, services = start_broker(app, mailer)
     running = Running(broker, services)
     if gateway_listen:
         handler = GatewayHandler(app.sessions, app.clock, app.settings.reply_domain,
                                  (own_address(app.settings.sender),))  # fmt: skip
         running.gateway = start_gateway(handler, gateway_listen)
+    if web_listen:
+        running.web = WebServer(create_app(app, services), web_listen).start()
     if worker_threads:
         running.worker = Worker(broker, queues=set(queues), worker_threads=worker_threads)
         running.worker.start()

@@ -23,6 +23,7 @@ from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail
 from tests.flow_helpers import wait_until
 from workers.bootstrap import App, bootstrap
 from workers.case_actions import mark_for_review, record_outcome
+from workers.feed_files import RawRecord
 from workers.runner import Running, start
 from workers.settings import load_settings
 from workers.synthetic import FeedMix, generate_records
@@ -30,17 +31,28 @@ from workers.web.accounts import add_user
 from workers.web.app import create_app
 from workers.web.server import WebServer
 from workers.wiring import intake_service
-from workers.feed_files import RawRecord
 from workflows.model import Answer, ContactForm, Outcome
 
 PASSWORD = "e2e wachtwoord van de console"
-LW_RECORD = {"dji_id": "E2E-LW-1", "surname": "Hoekstra", "given_names": "Sjoerd", "birth_date": "1988-04-12",
-             "street": "Nieuwestad", "house_number": "12", "postcode": "8911 CM", "woonplaats": "Leeuwarden",
-             "gemeente": "GM0080", "sentence_days": "30", "institution": "PI Leeuwarden"}  # fmt: skip
-REPLY = (b"From: Anne de Vries <anne@leeuwarden.example>\r\nTo: antwoord@antwoord.koers.example\r\n"
-         b"Subject: Re: Zelfmelder\r\nMessage-ID: <e2e-1@leeuwarden.example>\r\n"
-         b"Content-Type: text/plain; charset=utf-8\r\n\r\nHallo,\r\n\r\nContact: misschien\r\nActies uitgezet: ja\r\n"
-         b"\r\nGroet, Anne\r\n")  # fmt: skip
+LW_RECORD = {
+    "dji_id": "E2E-LW-1",
+    "surname": "Hoekstra",
+    "given_names": "Sjoerd",
+    "birth_date": "1988-04-12",
+    "street": "Nieuwestad",
+    "house_number": "12",
+    "postcode": "8911 CM",
+    "woonplaats": "Leeuwarden",
+    "gemeente": "GM0080",
+    "sentence_days": "30",
+    "institution": "PI Leeuwarden",
+}
+REPLY = (
+    b"From: Anne de Vries <anne@leeuwarden.example>\r\nTo: antwoord@antwoord.koers.example\r\n"
+    b"Subject: Re: Zelfmelder\r\nMessage-ID: <e2e-1@leeuwarden.example>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nHallo,\r\n\r\nContact: misschien\r\nActies uitgezet: ja\r\n"
+    b"\r\nGroet, Anne\r\n"
+)
 OUTCOMES = (
     Outcome(Answer.YES, ContactForm.LETTER, Answer.YES, ("huisvesting", "schulden"), Answer.YES),
     Outcome(Answer.YES, ContactForm.PHONE, Answer.YES, ("inkomen",), Answer.NO),
@@ -66,20 +78,30 @@ def free_port() -> int:
 
 
 def _prepare(home: Path) -> App:
-    app = bootstrap(load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": "e2e-secret-key-of-at-least-32-bytes!"}))
+    app = bootstrap(
+        load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": "e2e-secret-key-of-at-least-32-bytes!"})
+    )
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
         add_user(session, "op", role="operator", password=PASSWORD, now=app.clock(), display_name="Olga Operator")
-        add_user(session, "lw", role="municipal", password=PASSWORD, now=app.clock(), cbs_code="GM0080",
-                 display_name="Team Zelfmelders Leeuwarden")  # fmt: skip
+        add_user(
+            session,
+            "lw",
+            role="municipal",
+            password=PASSWORD,
+            now=app.clock(),
+            cbs_code="GM0080",
+            display_name="Team Zelfmelders Leeuwarden",
+        )
     return app
 
 
 def _intake(app: App) -> None:
     today = date.today()
-    records: list[dict[str, object]] = list(generate_records(80, seed=2019, today=today,
-                                                             mix=FeedMix(0.08, 0.03, 0.03, 0.02)))  # fmt: skip
+    records: list[dict[str, object]] = list(
+        generate_records(80, seed=2019, today=today, mix=FeedMix(0.08, 0.03, 0.03, 0.02))
+    )
     records.append({**LW_RECORD, "report_date": (today + timedelta(days=30)).isoformat()})
     intake_service(app).ingest([RawRecord(i, fields=r) for i, r in enumerate(records, 1)], "e2e-feed")
 
@@ -100,8 +122,11 @@ def _outcomes_and_history(app: App, running: Running) -> None:
     """Outcomes on most cases, and creation dates spread over half a year so that the trend has a shape."""
     now = app.clock()
     with app.sessions.begin() as session:
-        cases = list(session.scalars(select(CaseRow).where(CaseRow.state == "notified", CaseRow.dji_id != "E2E-LW-1")
-                                     .order_by(CaseRow.id)))  # fmt: skip
+        cases = list(
+            session.scalars(
+                select(CaseRow).where(CaseRow.state == "notified", CaseRow.dji_id != "E2E-LW-1").order_by(CaseRow.id)
+            )
+        )
         for i, case in enumerate(cases):
             outcome = OUTCOMES[i % len(OUTCOMES)]
             if outcome is not None:
@@ -113,19 +138,40 @@ def _review_and_dead_letter(app: App) -> tuple[int, int]:
     now = app.clock()
     with app.sessions.begin() as session:
         case = session.scalars(select(CaseRow).where(CaseRow.dji_id == "E2E-LW-1")).one()
-        inbound = InboundMessage(received_at=now, source="smtp", envelope_from="anne@leeuwarden.example",
-                                 envelope_to=["antwoord@antwoord.koers.example"], raw=REPLY, size=len(REPLY),
-                                 state="needs_review", kind="reply", case_id=case.id,
-                                 from_address="anne@leeuwarden.example", reason="Contact: waarde niet te lezen",
-                                 details={"problems": [{"field": "contact", "line": "Contact: misschien",
-                                                        "message": "onbekende waarde: kies ja of nee"}]})  # fmt: skip
+        inbound = InboundMessage(
+            received_at=now,
+            source="smtp",
+            envelope_from="anne@leeuwarden.example",
+            envelope_to=["antwoord@antwoord.koers.example"],
+            raw=REPLY,
+            size=len(REPLY),
+            state="needs_review",
+            kind="reply",
+            case_id=case.id,
+            from_address="anne@leeuwarden.example",
+            reason="Contact: waarde niet te lezen",
+            details={
+                "problems": [
+                    {"field": "contact", "line": "Contact: misschien", "message": "onbekende waarde: kies ja of nee"}
+                ]
+            },
+        )
         session.add(inbound)
         session.flush()
-        mark_for_review(session, case, "antwoord van de gemeente niet te lezen", actor="mail", now=now,
-                        inbound_id=inbound.id)  # fmt: skip
+        mark_for_review(
+            session, case, "antwoord van de gemeente niet te lezen", actor="mail", now=now, inbound_id=inbound.id
+        )
         email_id = session.scalar(select(OutboundEmail.id).where(OutboundEmail.case_id == case.id))
-        dead = DeadLetter(message_id="e2e-dead-1", queue_name="outgoing-mail", actor_name="send_email",
-                          args=[email_id], error="SMTPServerDisconnected", retries=20, failed_at=now, state="dead")  # fmt: skip
+        dead = DeadLetter(
+            message_id="e2e-dead-1",
+            queue_name="outgoing-mail",
+            actor_name="send_email",
+            args=[email_id],
+            error="SMTPServerDisconnected",
+            retries=20,
+            failed_at=now,
+            state="dead",
+        )
         session.add(dead)
         session.flush()
         return inbound.id, dead.id

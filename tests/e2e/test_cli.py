@@ -96,8 +96,9 @@ def test_watch_moves_files_to_processed_or_failed_with_a_result(pg_env: dict[str
 
 def test_the_readme_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
-    result = koers("demo", "--cases", "40", "--wait", "90", env={**env, "KOERS_HOME": str(tmp_path)}, timeout=240)
+    result = koers("demo", "--cases", "40", "--wait", "90", "--no-console", env={**env, "KOERS_HOME": str(tmp_path)},
+                   timeout=240)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Zaken per status" in result.stdout and "notification     sent" in result.stdout
-    assert "Antwoorden van gemeenten" in result.stdout
+    assert "Antwoorden van gemeenten" in result.stdout and "Monitoring" in result.stdout
     assert list((tmp_path / "demo" / "spool").glob("*.eml"))

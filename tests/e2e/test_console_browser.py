@@ -23,8 +23,15 @@ from tests.e2e.console_data import PASSWORD, Console, running_console
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(os.environ.get("KOERS_SCREENSHOTS", "/tmp/koers-screens"))
 TIMEOUT_MS = 15_000
 
@@ -124,7 +131,7 @@ def test_operator_replays_a_dead_letter(page: Any, console: Console) -> None:
     login(page, console, "op")
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Dead letters").click()
     shot(page, "05-dead-letters")
-    page.locator(f'a[href="/dead-letters/{console.dead_letter}"]').click()
+    page.locator(f'a[href="/dead-letters/{console.dead_letter}"]').first.click()
     page.get_by_role("button", name="Opnieuw aanbieden").click()
     assert "opnieuw aangeboden" in page.locator(".flash").first.inner_text()
     with console.app.sessions() as session:

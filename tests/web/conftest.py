@@ -75,8 +75,9 @@ class World:
     def login(self, username: str, password: str = PASSWORD) -> str:
         """Log ``client`` in as ``username``; returns the CSRF token for later forms."""
         token = csrf_of(self.client.get("/login").text)
-        response = self.client.post("/login", data={"username": username, "password": password,
-                                                    "csrf_token": token}, follow_redirects=False)  # fmt: skip
+        response = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False
+        )
         assert response.status_code == 303, response.text
         return csrf_of(self.client.get("/").text)
 
@@ -106,12 +107,25 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _case(session: Session, dji_id: str, cbs_code: str | None, report_in_days: int, **extra: object) -> int:
     fields: dict[str, object] = {
-        "dji_id": dji_id, "surname": f"Achternaam-{dji_id}", "given_names": "Jan", "birth_date": date(1990, 1, 1),
-        "street": "Straat", "house_number": "1", "postcode": "8911 AA", "woonplaats": "Leeuwarden",
-        "sentence_days": 30, "report_date": TODAY + timedelta(days=report_in_days), "institution": "PI Leeuwarden",
-        "cbs_code": cbs_code, "state": "accepted", "routing_method": "cbs_code", "routing_evidence": {},
-        "routing_candidates": [], "created_at": START, "updated_at": START,
-    }  # fmt: skip
+        "dji_id": dji_id,
+        "surname": f"Achternaam-{dji_id}",
+        "given_names": "Jan",
+        "birth_date": date(1990, 1, 1),
+        "street": "Straat",
+        "house_number": "1",
+        "postcode": "8911 AA",
+        "woonplaats": "Leeuwarden",
+        "sentence_days": 30,
+        "report_date": TODAY + timedelta(days=report_in_days),
+        "institution": "PI Leeuwarden",
+        "cbs_code": cbs_code,
+        "state": "accepted",
+        "routing_method": "cbs_code",
+        "routing_evidence": {},
+        "routing_candidates": [],
+        "created_at": START,
+        "updated_at": START,
+    }
     row = CaseRow(**(fields | extra))
     session.add(row)
     session.flush()
@@ -120,11 +134,20 @@ def _case(session: Session, dji_id: str, cbs_code: str | None, report_in_days: i
 
 def _inbound(session: Session, state: str, case_id: int | None, reason: str, sender: str) -> int:
     raw = REPLY.format(sender=sender).encode()
-    row = InboundMessage(received_at=NOW, source="smtp", envelope_from=sender,
-                         envelope_to=["antwoord@antwoord.koers.example"], raw=raw, size=len(raw), state=state,
-                         kind="reply", case_id=case_id, from_address=sender, reason=reason,
-                         details={"problems": [{"field": "contact", "line": "Contact: misschien",
-                                                "message": "onleesbare waarde"}]})  # fmt: skip
+    row = InboundMessage(
+        received_at=NOW,
+        source="smtp",
+        envelope_from=sender,
+        envelope_to=["antwoord@antwoord.koers.example"],
+        raw=raw,
+        size=len(raw),
+        state=state,
+        kind="reply",
+        case_id=case_id,
+        from_address=sender,
+        reason=reason,
+        details={"problems": [{"field": "contact", "line": "Contact: misschien", "message": "onleesbare waarde"}]},
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -135,8 +158,15 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         lw, gr = _case(s, "LW-1", LEEUWARDEN, 20), _case(s, "GR-1", GRONINGEN, -2)
         lw_review = _case(s, "LW-2", LEEUWARDEN, 5, review_reason="antwoord onleesbaar")
         gr_review = _case(s, "GR-2", GRONINGEN, 9, review_reason="antwoord onleesbaar")
-        routing = _case(s, "RT-1", None, 12, state="needs_routing", routing_method="woonplaats",
-                        routing_candidates=[LEEUWARDEN, "GM1900"])  # fmt: skip
+        routing = _case(
+            s,
+            "RT-1",
+            None,
+            12,
+            state="needs_routing",
+            routing_method="woonplaats",
+            routing_candidates=[LEEUWARDEN, "GM1900"],
+        )
     for case_id in (lw, gr, lw_review, gr_review):
         services.workflow.start_case(case_id)
     clock.advance_to(NOW)
@@ -144,22 +174,36 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         lw_inbound = _inbound(s, "needs_review", lw_review, "uitkomst niet te lezen", "anne@leeuwarden.example")
         gr_inbound = _inbound(s, "needs_review", gr_review, "uitkomst niet te lezen", "piet@groningen.example")
         quarantined = _inbound(s, "quarantined", None, "geen zaak gevonden", "onbekend@elders.example")
-        dead = DeadLetter(message_id="dl-1", queue_name="outgoing-mail", actor_name="send_email", args=[1],
-                          error="SMTPError", retries=20, failed_at=NOW, state="dead")  # fmt: skip
+        dead = DeadLetter(
+            message_id="dl-1",
+            queue_name="outgoing-mail",
+            actor_name="send_email",
+            args=[1],
+            error="SMTPError",
+            retries=20,
+            failed_at=NOW,
+            state="dead",
+        )
         s.add(dead)
         s.flush()
         query = select(OutboundEmail.case_id, OutboundEmail.id).where(OutboundEmail.kind == "notification")
         emails = {case_id: email_id for case_id, email_id in s.execute(query)}
-        return Ids(lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined,
-                   dead.id)  # fmt: skip
+        return Ids(
+            lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined, dead.id
+        )
 
 
 @pytest.fixture
 def world(tmp_path: Path, template_db: Path) -> Iterator[World]:
     shutil.copy(template_db, tmp_path / "koers.db")
     clock = FakeClock(START)
-    settings = load_settings({"KOERS_HOME": str(tmp_path), "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
-                              "KOERS_SECRET_KEY": "web-test-secret-key-of-at-least-32-bytes"})  # fmt: skip
+    settings = load_settings(
+        {
+            "KOERS_HOME": str(tmp_path),
+            "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
+            "KOERS_SECRET_KEY": "web-test-secret-key-of-at-least-32-bytes",
+        }
+    )
     app = bootstrap(settings, clock=clock.now)
     services = build_services(app)
     ids = seed(app, services, clock)
@@ -169,15 +213,33 @@ def world(tmp_path: Path, template_db: Path) -> Iterator[World]:
     app.dispose()
 
 
-OUTCOME_FORM = {"contact": "yes", "contact_form": "phone", "actions": "yes", "life_domains": ["huisvesting", "schulden"],
-                "known_to_care": "no", "note": "telefonisch gesproken"}  # fmt: skip
+OUTCOME_FORM = {
+    "contact": "yes",
+    "contact_form": "phone",
+    "actions": "yes",
+    "life_domains": ["huisvesting", "schulden"],
+    "known_to_care": "no",
+    "note": "telefonisch gesproken",
+}
 
 
 def page_paths(ids: Ids) -> list[str]:
     """One concrete URL for every page of the console (ids of Leeuwarden where a page takes one)."""
-    return ["/", "/deadlines", "/cases", f"/cases/{ids.lw_case}", f"/emails/{ids.lw_email}", "/triage", "/review",
-            f"/inbound/{ids.lw_inbound}", "/dead-letters", f"/dead-letters/{ids.dead_letter}", "/report",
-            "/report.csv", "/users"]  # fmt: skip
+    return [
+        "/",
+        "/deadlines",
+        "/cases",
+        f"/cases/{ids.lw_case}",
+        f"/emails/{ids.lw_email}",
+        "/triage",
+        "/review",
+        f"/inbound/{ids.lw_inbound}",
+        "/dead-letters",
+        f"/dead-letters/{ids.dead_letter}",
+        "/report",
+        "/report.csv",
+        "/users",
+    ]
 
 
 def action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:

@@ -46,22 +46,26 @@ def test_triage_assigns_the_municipality_and_starts_the_workflow(world: World) -
     # Given a case whose municipality is ambiguous
     token = world.login("op")
     # When the operator picks one of its candidates
-    response = world.client.post(f"/triage/{world.ids.routing_case}", data={"cbs_code": LEEUWARDEN,
-                                                                            "csrf_token": token})  # fmt: skip
+    response = world.client.post(
+        f"/triage/{world.ids.routing_case}", data={"cbs_code": LEEUWARDEN, "csrf_token": token}
+    )
     # Then the case is accepted for that municipality and its workflow start is in the outbox
     assert "toegewezen aan Leeuwarden" in response.text
     row = case(world, world.ids.routing_case)
     assert (row.state, row.cbs_code, row.routing_method) == ("accepted", LEEUWARDEN, "operator")
     assert audit(world, "municipality_assigned")[-1].actor == "web:op"
     with world.session() as s:
-        assert s.scalar(select(OutboxMessage.args).where(OutboxMessage.actor_name == "start_workflow")
-                        .order_by(OutboxMessage.id.desc()).limit(1)) == [world.ids.routing_case]  # fmt: skip
+        assert s.scalar(
+            select(OutboxMessage.args)
+            .where(OutboxMessage.actor_name == "start_workflow")
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ) == [world.ids.routing_case]
 
 
 def test_triage_refuses_a_municipality_outside_the_candidates(world: World) -> None:
     token = world.login("op")
-    response = world.client.post(f"/triage/{world.ids.routing_case}", data={"cbs_code": "GM0014",
-                                                                            "csrf_token": token})  # fmt: skip
+    response = world.client.post(f"/triage/{world.ids.routing_case}", data={"cbs_code": "GM0014", "csrf_token": token})
     assert "geen van de kandidaten" in response.text
     assert case(world, world.ids.routing_case).state == "needs_routing"
 
@@ -87,8 +91,7 @@ def test_contradictory_outcome_is_refused_with_the_reason(world: World) -> None:
 
 def test_outcome_from_a_review_message_marks_it_processed(world: World) -> None:
     token = world.login("lw")
-    response = world.client.post(f"/inbound/{world.ids.lw_inbound}/outcome", data={**OUTCOME_FORM,
-                                                                                  "csrf_token": token})  # fmt: skip
+    response = world.client.post(f"/inbound/{world.ids.lw_inbound}/outcome", data={**OUTCOME_FORM, "csrf_token": token})
     assert "het bericht is verwerkt" in response.text
     message = inbound(world, world.ids.lw_inbound)
     assert (message.state, message.resolved_by) == ("processed", "web:lw")
@@ -119,8 +122,7 @@ def test_a_handled_message_cannot_be_handled_again(world: World) -> None:
     token = world.login("lw")
     path = f"/inbound/{world.ids.lw_inbound}/discard"
     world.client.post(path, data={"reason": "dubbel", "csrf_token": token})
-    response = world.client.post(f"/inbound/{world.ids.lw_inbound}/outcome", data={**OUTCOME_FORM,
-                                                                                  "csrf_token": token})  # fmt: skip
+    response = world.client.post(f"/inbound/{world.ids.lw_inbound}/outcome", data={**OUTCOME_FORM, "csrf_token": token})
     assert "al afgehandeld" in response.text
     assert inbound(world, world.ids.lw_inbound).state == "discarded"
 

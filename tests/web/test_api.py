@@ -59,8 +59,16 @@ def test_intake_answers_per_record_exactly_like_the_file_intake(world: World, to
     other = tmp_path / "other"
     other.mkdir()
     shutil.copy(tmp_path / "koers.db", other / "koers.db")
-    file_app = bootstrap(load_settings({"KOERS_HOME": str(other), "KOERS_DATABASE_URL": f"sqlite:///{other / 'koers.db'}",
-                                        "KOERS_SECRET_KEY": "x" * 40}), clock=world.clock.now)  # fmt: skip
+    file_app = bootstrap(
+        load_settings(
+            {
+                "KOERS_HOME": str(other),
+                "KOERS_DATABASE_URL": f"sqlite:///{other / 'koers.db'}",
+                "KOERS_SECRET_KEY": "x" * 40,
+            }
+        ),
+        clock=world.clock.now,
+    )
     from_file = intake_service(file_app).ingest(iter_feed(feed), "feed.jsonl").to_json()
     file_app.dispose()
     # And posted over HTTP
@@ -121,3 +129,13 @@ def test_metrics_are_prometheus_text_without_login(world: World) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert "# TYPE" in response.text and "koers_" in response.text
+
+
+def test_intake_refuses_a_body_over_the_limit(world: World, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers.web import api
+
+    monkeypatch.setattr(api, "MAX_BODY_BYTES", 100)
+    response = world.client.post(
+        "/api/intake", content="[" + "{}," * 100 + "{}]", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 413

@@ -24,7 +24,6 @@ from workers.web import auth
 from workers.web.credentials import hash_password, token_digest, verify_password
 
 
-
 def test_every_route_is_covered_by_the_route_lists(world: World) -> None:
     # Given every route the app serves
     routes = [r for r in world.client.app.routes if isinstance(r, Route | Mount)]  # type: ignore[attr-defined]
@@ -108,15 +107,19 @@ def test_login_redirects_back_but_never_off_site(world: World) -> None:
     for target, expected in (("/cases", "/cases"), ("//evil.example/", "/"), ("https://evil.example/", "/")):
         world.client.cookies.clear()
         token = csrf_of(world.client.get("/login").text)
-        response = world.client.post("/login", data={"username": "op", "password": PASSWORD, "csrf_token": token,
-                                                      "next": target}, follow_redirects=False)  # fmt: skip
+        response = world.client.post(
+            "/login",
+            data={"username": "op", "password": PASSWORD, "csrf_token": token, "next": target},
+            follow_redirects=False,
+        )
         assert response.headers["location"] == expected
 
 
 def test_session_cookie_is_signed_httponly_and_samesite_lax(world: World) -> None:
     token = csrf_of(world.client.get("/login").text)
-    response = world.client.post("/login", data={"username": "op", "password": PASSWORD, "csrf_token": token},
-                                 follow_redirects=False)  # fmt: skip
+    response = world.client.post(
+        "/login", data={"username": "op", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("koers_sessie=") and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
 
@@ -153,3 +156,14 @@ def test_passwords_are_salted_scrypt_with_parameters_and_tokens_sha256() -> None
     assert not verify_password("geheim wachtwoorD", stored)
     assert not verify_password("x", "md5$abc")
     assert len(token_digest("koers_abc")) == 64
+
+
+def test_an_anonymous_request_in_between_does_not_invalidate_the_login_form(world: World) -> None:
+    # Given the login form (browsers fetch /favicon.ico, which needs a login, right after it)
+    token = csrf_of(world.client.get("/login").text)
+    world.client.get("/favicon.ico", follow_redirects=False)
+    # Then the form's CSRF token is still the session's
+    response = world.client.post(
+        "/login", data={"username": "op", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303

@@ -22,8 +22,17 @@ ACTION_STATUS = [404, 404, 403, 404, 404, 403, 403, 303]
 
 def leeuwarden_markers(world: World) -> list[str]:
     ids = world.ids
-    return ["Achternaam-LW", "LW-1", "LW-2", "leeuwarden.example", f"ZM-{ids.lw_case:06d}",
-            f"ZM-{ids.lw_review_case:06d}", f"/cases/{ids.lw_case}\"", f"/inbound/{ids.lw_inbound}\"", "GM0080"]  # fmt: skip
+    return [
+        "Achternaam-LW",
+        "LW-1",
+        "LW-2",
+        "leeuwarden.example",
+        f"ZM-{ids.lw_case:06d}",
+        f"ZM-{ids.lw_review_case:06d}",
+        f'/cases/{ids.lw_case}"',
+        f'/inbound/{ids.lw_inbound}"',
+        "GM0080",
+    ]
 
 
 @pytest.mark.parametrize("index", range(PAGE_COUNT))
@@ -61,15 +70,14 @@ def test_another_municipalitys_id_answers_like_an_id_that_does_not_exist(world: 
 def test_quarantined_mail_without_a_case_is_for_operators_only(world: World) -> None:
     token = world.login("gr")
     assert world.client.get(f"/inbound/{world.ids.quarantined}").status_code == 404
-    response = world.client.post(f"/inbound/{world.ids.quarantined}/discard",
-                                 data={"reason": "x", "csrf_token": token})  # fmt: skip
+    response = world.client.post(f"/inbound/{world.ids.quarantined}/discard", data={"reason": "x", "csrf_token": token})
     assert response.status_code == 404
 
 
 def test_municipal_user_sees_their_own_cases_whatever_municipality_is_asked(world: World) -> None:
     world.login("gr")
     for path in ("/cases?gemeente=GM0080", "/deadlines?gemeente=GM0080", "/review"):
-        assert f"/cases/{world.ids.gr_review_case}\"" in world.client.get(path).text, path
+        assert f'/cases/{world.ids.gr_review_case}"' in world.client.get(path).text, path
 
 
 def test_municipal_export_covers_their_own_municipality_only(world: World) -> None:
@@ -92,4 +100,4 @@ def test_municipal_export_is_audited_with_the_forced_scope(world: World) -> None
 def test_operator_sees_every_municipality(world: World) -> None:
     world.login("op")
     page = world.client.get("/cases").text
-    assert f"/cases/{world.ids.lw_case}\"" in page and f"/cases/{world.ids.gr_case}\"" in page
+    assert f'/cases/{world.ids.lw_case}"' in page and f'/cases/{world.ids.gr_case}"' in page

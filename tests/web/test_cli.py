@@ -19,8 +19,13 @@ from workers.web.credentials import token_digest, verify_password
 @pytest.fixture
 def env(tmp_path: Path, template_db: Path) -> dict[str, str]:
     shutil.copy(template_db, tmp_path / "koers.db")
-    return {"KOERS_HOME": str(tmp_path), "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
-            "KOERS_SECRET_KEY": "cli-test-secret-key-of-at-least-32-bytes", "KOERS_CONFIG": "", "KOERS_BROKER_URL": ""}  # fmt: skip
+    return {
+        "KOERS_HOME": str(tmp_path),
+        "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
+        "KOERS_SECRET_KEY": "cli-test-secret-key-of-at-least-32-bytes",
+        "KOERS_CONFIG": "",
+        "KOERS_BROKER_URL": "",
+    }
 
 
 def rows(env: dict[str, str], model: type) -> list:  # type: ignore[type-arg]
@@ -32,8 +37,12 @@ def rows(env: dict[str, str], model: type) -> list:  # type: ignore[type-arg]
 
 
 def test_users_add_reads_the_password_from_stdin_and_stores_only_a_hash(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(cli, ["users", "add", "Marije", "--role", "municipal", "--municipality", "gm0106",
-                                      "--password-stdin"], input="een lang wachtwoord\n", env=env)  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        ["users", "add", "Marije", "--role", "municipal", "--municipality", "gm0106", "--password-stdin"],
+        input="een lang wachtwoord\n",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     user = next(u for u in rows(env, User) if u.username == "marije")
     assert (user.role, user.cbs_code) == ("municipal", "GM0106")
@@ -41,21 +50,26 @@ def test_users_add_reads_the_password_from_stdin_and_stores_only_a_hash(env: dic
     assert verify_password("een lang wachtwoord", user.password_hash)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["x1", "--role", "municipal"], "heeft een gemeente nodig"),
-    (["x2", "--role", "operator", "--municipality", "GM0080"], "niet bij één gemeente"),
-    (["x3", "--role", "municipal", "--municipality", "GM0363"], "geen gemeente van Groningen"),
-    (["op", "--role", "operator"], "bestaat al"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x1", "--role", "municipal"], "heeft een gemeente nodig"),
+        (["x2", "--role", "operator", "--municipality", "GM0080"], "niet bij één gemeente"),
+        (["x3", "--role", "municipal", "--municipality", "GM0363"], "geen gemeente van Groningen"),
+        (["op", "--role", "operator"], "bestaat al"),
+    ],
+)
 def test_users_add_refuses_inconsistent_users(env: dict[str, str], args: list[str], message: str) -> None:
-    result = CliRunner().invoke(cli, ["users", "add", *args, "--password-stdin"], input="een lang wachtwoord\n",
-                                env=env)  # fmt: skip
+    result = CliRunner().invoke(
+        cli, ["users", "add", *args, "--password-stdin"], input="een lang wachtwoord\n", env=env
+    )
     assert result.exit_code == 1 and message in result.output
 
 
 def test_users_add_refuses_a_short_password(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(cli, ["users", "add", "kort", "--role", "operator", "--password-stdin"], input="kort\n",
-                                env=env)  # fmt: skip
+    result = CliRunner().invoke(
+        cli, ["users", "add", "kort", "--role", "operator", "--password-stdin"], input="kort\n", env=env
+    )
     assert result.exit_code == 1 and "minstens 12 tekens" in result.output
 
 

@@ -7,16 +7,19 @@ import pytest
 from tests.web.conftest import World
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("/", "Aandacht nodig"),
-    ("/deadlines", "Deadlines"),
-    ("/cases", "Zaken"),
-    ("/triage", "Gemeente kiezen"),
-    ("/review", "Ontvangen berichten"),
-    ("/dead-letters", "SMTPError"),
-    ("/report", "Monitoring zelfmelders"),
-    ("/users", "Olga Operator"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", "Aandacht nodig"),
+        ("/deadlines", "Deadlines"),
+        ("/cases", "Zaken"),
+        ("/triage", "Gemeente kiezen"),
+        ("/review", "Ontvangen berichten"),
+        ("/dead-letters", "SMTPError"),
+        ("/report", "Monitoring zelfmelders"),
+        ("/users", "Olga Operator"),
+    ],
+)
 def test_operator_sees_every_page(world: World, path: str, expected: str) -> None:
     world.login("op")
     response = world.client.get(path)
@@ -37,8 +40,10 @@ def test_deadline_board_puts_overdue_cases_first_with_their_next_step(world: Wor
     world.login("op")
     page = world.client.get("/deadlines").text
     ids = world.ids
-    order = [page.index(f"/cases/{case_id}\"") for case_id in (ids.gr_case, ids.lw_review_case, ids.gr_review_case,
-                                                               ids.routing_case, ids.lw_case)]  # fmt: skip
+    order = [
+        page.index(f'/cases/{case_id}"')
+        for case_id in (ids.gr_case, ids.lw_review_case, ids.gr_review_case, ids.routing_case, ids.lw_case)
+    ]
     assert order == sorted(order)
     assert "2 dagen te laat" in page
     assert "Eerste herinnering" in page
@@ -47,22 +52,25 @@ def test_deadline_board_puts_overdue_cases_first_with_their_next_step(world: Wor
 def test_deadline_board_filters_per_municipality(world: World) -> None:
     world.login("op")
     page = world.client.get("/deadlines?gemeente=GM0080").text
-    assert f"/cases/{world.ids.lw_case}\"" in page
-    assert f"/cases/{world.ids.gr_case}\"" not in page
+    assert f'/cases/{world.ids.lw_case}"' in page
+    assert f'/cases/{world.ids.gr_case}"' not in page
 
 
-@pytest.mark.parametrize(("query", "found", "missing"), [
-    ("q=LW-1", "lw_case", "gr_case"),
-    ("q=ZM-{gr_case:06d}", "gr_case", "lw_case"),
-    ("status=needs_routing", "routing_case", "lw_case"),
-    ("gemeente=GM0014", "gr_case", "lw_case"),
-    ("beoordelen=1", "lw_review_case", "lw_case"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "found", "missing"),
+    [
+        ("q=LW-1", "lw_case", "gr_case"),
+        ("q=ZM-{gr_case:06d}", "gr_case", "lw_case"),
+        ("status=needs_routing", "routing_case", "lw_case"),
+        ("gemeente=GM0014", "gr_case", "lw_case"),
+        ("beoordelen=1", "lw_review_case", "lw_case"),
+    ],
+)
 def test_case_list_searches_and_filters(world: World, query: str, found: str, missing: str) -> None:
     world.login("op")
     page = world.client.get("/cases?" + query.format(**vars(world.ids))).text
-    assert f"/cases/{getattr(world.ids, found)}\"" in page
-    assert f"/cases/{getattr(world.ids, missing)}\"" not in page
+    assert f'/cases/{getattr(world.ids, found)}"' in page
+    assert f'/cases/{getattr(world.ids, missing)}"' not in page
 
 
 def test_case_page_shows_timeline_emails_outcome_routing_and_instance(world: World) -> None:
@@ -70,8 +78,16 @@ def test_case_page_shows_timeline_emails_outcome_routing_and_instance(world: Wor
     response = world.client.get(f"/cases/{world.ids.lw_case}")
     page = response.text
     assert response.headers["cache-control"] == "no-store"
-    for text in ("Tijdlijn", "Workflow gestart", "Melding met brief", "In de wachtrij", "Uitkomst", "Routering",
-                 "Workflow-instantie", "Eerste herinnering"):  # fmt: skip
+    for text in (
+        "Tijdlijn",
+        "Workflow gestart",
+        "Melding met brief",
+        "In de wachtrij",
+        "Uitkomst",
+        "Routering",
+        "Workflow-instantie",
+        "Eerste herinnering",
+    ):
         assert text in page, text
 
 

@@ -9,6 +9,7 @@ and escalations all happen within a minute. Mail goes to the spool folder (or KO
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 import time
 from collections import Counter
@@ -20,16 +21,21 @@ from sqlalchemy import func, select
 from schema import migrate
 from schema.models import CaseRow, MunicipalityRow
 from schema.reference_sync import sync_reference_data
+from schema.report_queries import monitoring_report
 from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
 from workers.cli.processes import configure_logging
 from workers.intake import LOCAL
-from workers.runner import start
+from workers.report_export import report_text
+from workers.runner import Running, start, wait_for_signal
 from workers.services import secret_key
 from workers.settings import load_settings
 from workers.staff_simulation import StaffSimulation
 from workers.synthetic import FeedMix, generate_records, write_feed
+from workers.web.accounts import add_user
+from workers.web.app import create_app
+from workers.web.server import WebServer
 from workers.wiring import intake_service
 from workflows.durations import parse_duration
 
@@ -73,8 +79,10 @@ def _demo_app(seed: int | None) -> tuple[App, int]:
 @click.option("--cases", "count", default=200, show_default=True, help="Aantal synthetische zelfmelders.")
 @click.option("--seed", type=int, default=None, help="Zaad voor de synthetische aanlevering (standaard 2019).")
 @click.option("--wait", "max_wait", default=90, show_default=True, help="Maximaal zoveel seconden op de flow wachten.")
+@click.option("--console/--no-console", default=True, show_default=True,
+              help="Laat daarna de webconsole draaien om rond te kijken (stoppen met Ctrl-C).")
 @click.option("-v", "--verbose", is_flag=True, help="Logregels van werkers en planner tonen.")
-def demo(count: int, seed: int | None, max_wait: int, verbose: bool) -> None:
+def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bool) -> None:
     """Een complete run op synthetische gegevens: aanlevering, routering, melding, antwoorden, escalatie."""
     configure_logging(verbose, level=logging.WARNING)
     app, seed = _demo_app(seed)
@@ -94,9 +102,12 @@ def demo(count: int, seed: int | None, max_wait: int, verbose: bool) -> None:
         summary = ingest_file(app, intake_service(app), feed)
         print_summary(summary)
         _follow_flow(app, staff, max_wait)
+        _print_outcome(app)
+        _print_report(app)
+        if console:
+            _show_console(app, running)
     finally:
         running.stop()
-    _print_outcome(app)
     app.dispose()
 
 
@@ -129,6 +140,25 @@ def _follow_flow(app: App, staff: StaffSimulation, max_wait: int) -> None:
             return
         time.sleep(0.5)
     click.echo(f"  gestopt na {max_wait} s; de rest loopt door bij een volgende `koers run`")
+
+
+def _print_report(app: App) -> None:
+    with app.sessions() as session:
+        report = monitoring_report(session, date_from=None, date_to=None)
+    click.echo("\nMonitoring (zoals de regio rapporteert):\n")
+    click.echo(report_text(report))
+
+
+def _show_console(app: App, running: Running) -> None:
+    """Start the console on a free port with a fresh operator account, until Ctrl-C."""
+    password = secrets.token_urlsafe(12)
+    with app.sessions.begin() as session:
+        add_user(session, "demo", role="operator", password=password, now=app.clock(), actor="demo")
+    address = f"127.0.0.1:{_free_port()}"
+    running.web = WebServer(create_app(app, running.services), address).start()
+    click.echo(f"\nDe console draait op http://{address}/ — gebruiker demo, wachtwoord {password}")
+    click.echo("De werkers en de planner lopen door; stoppen met Ctrl-C.")
+    wait_for_signal()
 
 
 def _unread_replies(app: App) -> int:

@@ -66,7 +66,9 @@ def run(threads: int, verbose: bool) -> None:
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
-    running = start(app, worker_threads=threads, scheduler=True, gateway_listen=app.settings.inbound_listen)
+    running = start(app, worker_threads=threads, scheduler=True, gateway_listen=app.settings.inbound_listen,
+                    web_listen=app.settings.web_listen)  # fmt: skip
+    click.echo(f"koers run: console op http://{app.settings.web_listen}/ (gebruikers: koers users add)")
     click.echo(f"koers run: mail-gateway op {app.settings.inbound_listen}")
     click.echo(f"koers run: database {app.engine.url.render_as_string(hide_password=True)}, "
                f"broker {'RabbitMQ' if app.settings.broker_url else 'in-process'}, "

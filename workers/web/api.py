@@ -51,13 +51,24 @@ def raw_records(data: Any) -> list[RawRecord] | None:
             "JSON-object") for i, item in enumerate(items, start=1)]  # fmt: skip
 
 
+async def _limited_body(request: Request) -> bytes | None:
+    """The request body, or None as soon as it is larger than ``MAX_BODY_BYTES``."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def intake(request: Request) -> Response:
     state = state_of(request)
     name = await in_thread(_token_name, state, _bearer(request))
     if name is None:
         return _error("geen geldig API-token (Authorization: Bearer …)", 401, **{"WWW-Authenticate": "Bearer"})
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
+    body = await _limited_body(request)
+    if body is None:
         return _error(f"te groot: maximaal {MAX_BODY_BYTES // (1024 * 1024)} MB per verzoek", 413)
     try:
         records = raw_records(json.loads(body))

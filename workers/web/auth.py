@@ -61,10 +61,10 @@ class LoginRequired:
         session = scope["session"]
         viewer = await in_thread(_load_viewer, scope["app"].state.koers, session)
         if viewer is None:
-            had_session = "uid" in session
-            _reset(session)
-            if had_session:
+            if "uid" in session:  # a login that ended; an anonymous session keeps its CSRF token
+                _reset(session)
                 session["flash"] = [{"kind": "error", "text": "Uw sessie is verlopen; log opnieuw in."}]
+            ensure_csrf(session)
             target = "/login?next=" + quote(path) if scope["method"] == "GET" and path != "/" else "/login"
             await redirect(target)(scope, receive, send)
             return
@@ -85,8 +85,10 @@ def _safe_next(target: str | None) -> str:
 
 
 async def login_page(request: Request) -> Response:
-    if "uid" in request.session and await in_thread(_load_viewer, state_of(request), request.session):
-        return redirect("/")
+    if "uid" in request.session:
+        viewer = await in_thread(_load_viewer, state_of(request), request.session)
+        if viewer is not None:
+            return redirect("/")
     return render(request, "login.html", {"next": _safe_next(request.query_params.get("next"))})
 
 

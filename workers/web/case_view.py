@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from schema.models import AuditEvent, CaseRow, MunicipalityRow
 from schema.runtime_models import InboundMessage, OutboundEmail, Timer, WorkflowInstance
 from workers.case_actions import case_outcome
+from workers.web.labels import CASE_STATES, CLOSE_REASONS, EMAIL_KINDS, ROUTING_METHODS, TIMERS, label, local_time
 from workers.web.scope import Viewer
 from workflows.model import case_reference
 
@@ -76,16 +78,23 @@ def _instance(session: Session, case_id: int) -> dict[str, Any] | None:
 def event_summary(event: AuditEvent) -> str:
     """A short Dutch line for the timeline, from an audit event's details (never personal data)."""
     d = event.details or {}
-    parts = {
-        "stage_changed": lambda: f"{d.get('from')} → {d.get('to')}",
-        "timer_scheduled": lambda: f"{d.get('timer')} op {str(d.get('due_at', ''))[:16].replace('T', ' ')}",
-        "email_queued": lambda: f"{d.get('kind')} aan {d.get('recipient')}",
-        "municipality_assigned": lambda: str(d.get("cbs_code")),
-        "review_needed": lambda: str(d.get("reason", "")),
-        "review_cleared": lambda: str(d.get("note", "")),
-        "case_closed": lambda: str(d.get("reason", "")),
-        "inbound_discarded": lambda: str(d.get("reason", "")),
-        "case_created": lambda: f"{d.get('result')}, routering: {d.get('routing_method')}",
-    }
-    describe = parts.get(event.event)
-    return describe() if describe else ""
+    describe = _SUMMARIES.get(event.event)
+    return describe(d) if describe else ""
+
+
+_RECIPIENTS = {"municipality": "aan de gemeente", "coordinator": "aan de coördinator"}
+_RESULTS = {"accepted": "geaccepteerd", "needs_routing": "gemeente onduidelijk"}
+_SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "stage_changed": lambda d: f"{label(CASE_STATES, d.get('from'))} → {label(CASE_STATES, d.get('to'))}",
+    "timer_scheduled": lambda d: f"{label(TIMERS, d.get('timer'))} op {local_time(d.get('due_at'))}",
+    "timers_cancelled": lambda d: ", ".join(label(TIMERS, t) for t in d.get("timers", [])),
+    "email_queued": lambda d: f"{label(EMAIL_KINDS, d.get('kind'))} {_RECIPIENTS.get(str(d.get('recipient')), '')}",
+    "municipality_assigned": lambda d: str(d.get("cbs_code")),
+    "review_needed": lambda d: str(d.get("reason", "")),
+    "review_cleared": lambda d: str(d.get("note", "")),
+    "case_closed": lambda d: label(CLOSE_REASONS, d.get("reason")),
+    "inbound_discarded": lambda d: str(d.get("reason", "")),
+    "case_created": lambda d: (
+        f"{label(_RESULTS, d.get('result'))}; routering: {label(ROUTING_METHODS, d.get('routing_method'))}"
+    ),
+}

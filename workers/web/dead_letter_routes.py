@@ -22,8 +22,8 @@ def _list(state: WebState, which: str | None) -> list[dict[str, Any]]:
 
 async def dead_letters(request: Request) -> Response:
     require_operator(viewer_of(request))
-    which = request.query_params.get("status", "dead")
-    which = which if which in DEAD_LETTER_STATES else None
+    asked = request.query_params.get("status", "dead")
+    which = asked if asked in DEAD_LETTER_STATES else None
     rows = await in_thread(_list, state_of(request), which)
     return render(request, "dead_letters.html", {"rows": rows, "which": which, "states": DEAD_LETTER_STATES})
 

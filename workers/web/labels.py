@@ -60,6 +60,23 @@ CLOSE_REASONS = {
     "window_closed_without_outcome": "meldingsdatum bereikt, zonder uitkomst",
     "operator": "door een operator gesloten",
 }
+ROUTING_METHODS = {
+    "code": "CBS- of BRP-code",
+    "cbs_code": "CBS-code",
+    "name": "gemeentenaam",
+    "alias": "andere naam van de gemeente",
+    "legacy": "opgeheven gemeente, via de opvolger",
+    "legacy_split_woonplaats": "gesplitste gemeente, via de woonplaats",
+    "legacy_split_postcode": "gesplitste gemeente, via de postcode",
+    "woonplaats": "woonplaats",
+    "woonplaats_postcode": "woonplaats en postcode",
+    "pc4": "postcode (PC4)",
+    "ambiguous": "meerdere gemeenten mogelijk",
+    "conflict": "gegevens spreken elkaar tegen",
+    "unknown": "gemeente onbekend",
+    "out_of_region": "buiten de regio",
+    "operator": "gekozen door een operator",
+}
 DEAD_LETTER_STATES = {"dead": "Open", "replayed": "Opnieuw aangeboden", "discarded": "Weggegooid"}
 EVENTS = {
     "case_created": "Zaak aangemaakt",
@@ -75,6 +92,17 @@ EVENTS = {
     "review_cleared": "Beoordeling afgerond",
     "municipality_assigned": "Gemeente gekozen",
     "inbound_discarded": "Bericht weggegooid",
+    "email_sending": "E-mail wordt verzonden",
+    "email_sent": "E-mail verzonden",
+    "email_retry": "E-mail: nieuwe poging",
+    "email_failed": "E-mail mislukt",
+    "email_needs_review": "E-mail controleren",
+    "reply_processed": "Antwoord verwerkt",
+    "reply_needs_review": "Antwoord te beoordelen",
+    "reply_quarantined": "Antwoord in quarantaine",
+    "reply_ignored": "Automatisch antwoord genegeerd",
+    "reply_rejected": "Antwoord geweigerd",
+    "reply_bounce": "Onbestelbaarheidsmelding",
 }
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from schema.models import AuditEvent
 from schema.report_model import Report
+from schema.report_queries import UNKNOWN_PROVINCE as UNKNOWN
 from schema.report_queries import monitoring_report
 from workers.report_export import report_csv
 from workers.web.charts import month_label, province_bars, trend_lines
@@ -56,7 +57,7 @@ def _report(state: WebState, viewer: Viewer, period: Period) -> tuple[Report, li
 def _chart_groups(data: dict[str, Any], viewer: Viewer) -> list[tuple[str, dict[str, Any]]]:
     if not viewer.is_operator:
         return [(m["name"], m["percentages"]) for m in data["municipalities"]]
-    groups = [(p["province"], p["percentages"]) for p in data["provinces"] if p["cases"]]
+    groups = [(p["province"], p["percentages"]) for p in data["provinces"] if p["cases"] and p["province"] != UNKNOWN]
     return [*groups, ("Totaal", data["total"]["percentages"])]
 
 
