@@ -41,7 +41,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
     columns = list(rows[0])
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    dbapi = session.connection().connection.dbapi_connection
+    dbapi: Any = session.connection().connection.dbapi_connection  # a psycopg connection here
     assert dbapi is not None
     names = ", ".join(f'"{c}"' for c in columns)
     try:

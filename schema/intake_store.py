@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from schema import bulk
@@ -59,7 +59,7 @@ def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, 
     """Insert cases; returns dji_id → case id."""
     if not rows:
         return {}
-    table = CaseRow.__table__
+    table = cast(Table, CaseRow.__table__)
     if bulk.is_postgres(session):
         ids = bulk.next_ids(session, table, len(rows))
         with_ids = [{"id": case_id, **row} for case_id, row in zip(ids, rows, strict=True)]
@@ -71,8 +71,8 @@ def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, 
 
 
 def insert_intake_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    bulk.insert_rows(session, IntakeRecord.__table__, rows)
+    bulk.insert_rows(session, cast(Table, IntakeRecord.__table__), rows)
 
 
 def insert_audit_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    bulk.insert_rows(session, AuditEvent.__table__, rows)
+    bulk.insert_rows(session, cast(Table, AuditEvent.__table__), rows)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from schema import bulk
@@ -34,7 +34,7 @@ def enqueue(
         }
         for args in args_list
     ]
-    bulk.insert_rows(session, OutboxMessage.__table__, rows)
+    bulk.insert_rows(session, cast(Table, OutboxMessage.__table__), rows)
 
 
 def claim_unpublished(session: Session, limit: int) -> list[OutboxMessage]:

@@ -8,10 +8,12 @@ nothing else references rows that could disappear (cases keep their CBS code, wh
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
+from schema.base import Base
 from schema.models import (
     LegacyMunicipalityRow,
     LegacySuccessor,
@@ -56,7 +58,7 @@ def sync_reference_data(session: Session, directory: Path | None = None) -> dict
                 }
             )
     legacy = list(iter_legacy(directory))
-    tables = {
+    tables: dict[type[Base], list[dict[str, Any]]] = {
         MunicipalityRow: municipalities,
         MunicipalityName: names,
         LegacyMunicipalityRow: [
@@ -70,7 +72,9 @@ def sync_reference_data(session: Session, directory: Path | None = None) -> dict
         PostcodeRow: [{"pc4": p.pc4, "cbs_code": p.cbs_code} for p in iter_postcodes(directory)],
     }
     # Children first when deleting, parents first when inserting (foreign keys).
-    for model in (MunicipalityName, LegacySuccessor, LegacyMunicipalityRow, WoonplaatsRow, PostcodeRow):
+    children: tuple[type[Base], ...] = (MunicipalityName, LegacySuccessor, LegacyMunicipalityRow, WoonplaatsRow,
+                                        PostcodeRow)  # fmt: skip
+    for model in children:
         session.execute(delete(model))
     existing = {code for (code,) in session.query(MunicipalityRow.cbs_code)}
     new_municipalities = [m for m in municipalities if m["cbs_code"] not in existing]

@@ -113,7 +113,8 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
 
 def _states(app: App) -> Counter[str]:
     with app.sessions() as session:
-        return Counter(dict(session.execute(select(CaseRow.state, func.count()).group_by(CaseRow.state)).all()))
+        rows = session.execute(select(CaseRow.state, func.count()).group_by(CaseRow.state)).all()
+        return Counter({state: int(n) for state, n in rows})
 
 
 def _free_port() -> int:

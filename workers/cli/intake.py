@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -31,7 +32,7 @@ RESULT_LABELS = {
 }
 
 
-def _progress(label: str) -> object:
+def _progress(label: str) -> Callable[[int], None]:
     """A progress callback that writes to stderr when it is a terminal (stdout may carry JSON)."""
     started = time.monotonic()
 

@@ -55,7 +55,7 @@ def import_replies(files: tuple[Path, ...], as_json: bool) -> None:
     """Lees .eml-bestanden (bijv. een export van een mailbox) via dezelfde verwerking als de gateway."""
     app = bootstrap()
     services = build_services(app)
-    results = []
+    results: list[dict[str, object]] = []
     for path in files:
         raw = path.read_bytes()
         if len(raw) > MAX_MESSAGE_BYTES:
@@ -78,4 +78,5 @@ def import_replies(files: tuple[Path, ...], as_json: bool) -> None:
         click.echo(json.dumps(results, ensure_ascii=False))
         return
     for r in results:
-        click.echo(f"{r['file']}: {STATE_LABELS.get(r['state'], r['state'])} — {r['reason']}")
+        state = str(r["state"])
+        click.echo(f"{r['file']}: {STATE_LABELS.get(state, state)} — {r['reason']}")

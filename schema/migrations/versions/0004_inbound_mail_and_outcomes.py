@@ -69,7 +69,8 @@ def downgrade() -> None:
         batch.drop_column("in_reply_to")
         batch.drop_column("inbound_id")
     with op.batch_alter_table("cases") as batch:
-        for column in ("review_reason", "outcome_recorded_at", "outcome_note", "outcome_known_to_care",
-                       "outcome_life_domains", "outcome_actions", "outcome_contact_form", "outcome_contact"):  # fmt: skip
+        columns = ("review_reason", "outcome_recorded_at", "outcome_note", "outcome_known_to_care",
+                   "outcome_life_domains", "outcome_actions", "outcome_contact_form", "outcome_contact")  # fmt: skip
+        for column in columns:
             batch.drop_column(column)
     op.drop_table("inbound_messages")
