@@ -180,7 +180,7 @@ def check_address(name: str, value: str) -> str:
     check_header_value(name, value)
     _, addr = parseaddr(value)
     if "@" not in addr or any(c in addr for c in " ,;<>"):
-        raise HeaderInjectionError(f"header {name} is geen geldig e-mailadres: {value!r}")
+        raise HeaderInjectionError(f"header {name} is geen geldig e-mailadres")  # no address in errors or logs
     return value
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.smtp import Mailer, PermanentMailError, TransientMailError
@@ -85,7 +86,14 @@ class EmailSender:
                 _transition(session, email, "failed", now, "email_failed",
                             error=f"geen e-mailadres geconfigureerd voor {email.recipient}")  # fmt: skip
                 return "failed"
-            message = self._composer.compose(session, email, now)
+            try:
+                message = self._composer.compose(session, email, now)
+            except SQLAlchemyError:
+                raise  # the database may be back in a moment: retry
+            except Exception as exc:  # a template or the data cannot make this email; retrying won't help
+                _transition(session, email, "failed", now, "email_failed",
+                            error=f"e-mail kon niet worden opgemaakt ({type(exc).__name__})")  # fmt: skip
+                return "failed"
             email.attempts += 1
             email.sending_started_at = now
             _transition(session, email, "sending", now, "email_sending")

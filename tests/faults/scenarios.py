@@ -217,6 +217,20 @@ def smtp_faults(services: PrivateServices, cases: int = 200, hang_s: float = 35.
         return row
 
 
+def smtp_late_accept(services: PrivateServices, cases: int = 20, seed: int = 414) -> Row:
+    """The server stores the message but answers only after SmtpMailer's 30 s time-out: is it sent again?"""
+    with Harness(services, f"smtp_late_accept_{cases}", windows=SMTP_WINDOWS) as h:
+        sink = h.start_sink()
+        h.scheduler()
+        h.worker(4)
+        sink.command("hang", seconds=33, **{"for": 3.0}, then="accept")
+        h.intake(feed(h, cases, seed, mix=FeedMix(0, 0, 0, 0)))
+        time.sleep(3)
+        row = settle(h, time.monotonic(), timeout=180, linger=8, expect_records=cases)
+        row.figures.update(_smtp_figures(h, ()), sink=sink.command("stats"))
+        return row
+
+
 def _smtp_figures(h: Harness, rejected: tuple[str, ...]) -> dict[str, Any]:
     with h.sessions() as session:
         emails = list(session.execute(select(OutboundEmail.to_address, OutboundEmail.state, OutboundEmail.attempts,
