@@ -143,6 +143,8 @@ class CaseRow(Base):
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Set while a person must look at something (an unreadable reply, an email in review).
     review_reason: Mapped[str | None] = mapped_column(String(300))
+    # Personal data removed after the retention period (the figures stay for the report).
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AuditEvent(Base):

@@ -15,6 +15,7 @@ from typing import Any
 import dramatiq
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from schema import retention
 from workers import periodic
 from workers.bootstrap import App
 from workers.leader import LeaderLock, make_leader_lock
@@ -45,6 +46,7 @@ class KoersScheduler:
         self._add(self.sweep, s.sweep_interval, "timer_sweep")
         self._add(self.relay, s.relay_interval, "outbox_relay")
         self._add(self.reconcile, s.reconcile_interval, "reconciler")
+        self._add(self.purge, 3600.0, "retention")
         self._scheduler.start()
 
     def stop(self) -> None:
@@ -75,6 +77,16 @@ class KoersScheduler:
     def reconcile(self) -> int:
         return self._guarded("reconciler", lambda: periodic.reconcile(self._app.sessions, self._app.clock(),
                                                                      self._windows))
+
+    def purge(self) -> int:
+        def job() -> dict[str, int]:
+            with self._app.sessions.begin() as session:
+                now, keep = self._app.clock(), self._app.settings.retention
+                cases = retention.purge_closed_cases(session, now=now, retention=keep, actor="scheduler")
+                records = retention.purge_unlinked_records(session, now=now, retention=keep)
+            return {"cases": cases, "records": records}
+
+        return self._guarded("retention", job)
 
     def _guarded(self, name: str, job: Callable[[], dict[str, int]], beat_when_idle: bool = True) -> int:
         if not self.is_leader:

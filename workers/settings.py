@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ class Settings:
     sweep_interval: float = 5.0
     relay_interval: float = 0.5
     reconcile_interval: float = 30.0
+    # personal data of closed cases is purged this long after closing
+    retention: timedelta = timedelta(days=365)
     provinces: dict[str, dict[str, str]] = field(default_factory=dict)
     municipalities: dict[str, MunicipalityConfig] = field(default_factory=dict)
     config_path: Path | None = None
@@ -85,7 +88,7 @@ class Settings:
 
 
 _SECTIONS: dict[str, set[str]] = {
-    "koers": {"sender", "reply_domain", "institutions"},
+    "koers": {"sender", "reply_domain", "institutions", "retention"},
     "timers": set(DEFAULT_TIMERS),
     "inbound": {"listen"},
     "web": {"listen"},
@@ -111,6 +114,14 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("sender", "reply_domain"):
         if key in koers:
             out[key] = str(koers[key])
+    if "retention" in koers:
+        try:
+            retention = parse_duration(str(koers["retention"]))
+        except DurationError as exc:
+            raise ConfigError(f"koers.retention: {exc}") from exc
+        if retention.delta is None:
+            raise ConfigError("koers.retention: geef een exacte duur (bijv. P365D), geen werkdagen")
+        out["retention"] = retention.delta
     if "institutions" in koers:
         out["institutions"] = tuple(str(i) for i in koers["institutions"])
     timers_raw = data.get("timers", {})
