@@ -51,4 +51,4 @@ def purge_unlinked_records(session: Session, *, now: datetime, retention: timede
     mails = session.execute(update(InboundMessage).where(InboundMessage.case_id.is_(None),
                                                          InboundMessage.received_at < cutoff)
                             .values(raw=b"", details={}))  # fmt: skip
-    return int(records.rowcount or 0) + int(mails.rowcount or 0)
+    return int(getattr(records, "rowcount", 0) or 0) + int(getattr(mails, "rowcount", 0) or 0)
