@@ -39,6 +39,7 @@ from aiosmtplib.response import SMTPResponse
 from aiosmtplib.typing import Default
 
 from messaging.smtp_errors import (
+    AmbiguousDeliveryError,
     MailError,
     PermanentMailError,
     TransientMailError,
@@ -50,6 +51,7 @@ from messaging.smtp_spool import SpoolMailer
 from messaging.smtp_target import SmtpTarget
 
 __all__ = [
+    "AmbiguousDeliveryError",
     "MailError", "Mailer", "PermanentMailError", "SmtpMailer", "SmtpTarget", "SpoolMailer", "TransientMailError",
     "classify_error", "make_mailer",
 ]  # fmt: skip
@@ -157,6 +159,7 @@ class SmtpMailer:
         try:
             return await self._transact(state, envelope)
         except Exception as exc:
+            _raise_if_ambiguous(state.connection, exc)
             is_stale = is_reused and _is_stale_connection(exc, state.connection)
             _discard_if_broken(state, exc)
             if not is_stale:
@@ -165,6 +168,7 @@ class SmtpMailer:
         try:
             return await self._transact(state, envelope)
         except Exception as exc:
+            _raise_if_ambiguous(state.connection, exc)
             _discard_if_broken(state, exc)
             raise_classified(exc)
 
@@ -214,6 +218,16 @@ def _envelope(message: EmailMessage, bounce: str | None) -> _Envelope:
         if not _ADDRESS.match(address):
             raise PermanentMailError(f"ongeldig ontvangeradres (ontvanger {number} van {len(recipients)})")
     return _Envelope(message, sender, recipients)
+
+
+def _raise_if_ambiguous(conn: _Connection | None, exc: Exception) -> None:
+    """DATA started and no reply came: the server may have the message; never send it again blindly."""
+    if conn is not None and conn.data_sent and conn.data_reply is None and not isinstance(
+        exc, aiosmtplib.SMTPResponseException
+    ):
+        _close_quietly(conn)
+        reason = f"SMTP: geen antwoord na DATA ({type(exc).__name__}); mogelijk afgeleverd"
+        raise AmbiguousDeliveryError(reason) from exc
 
 
 def _is_stale_connection(exc: Exception, conn: _Connection | None) -> bool:

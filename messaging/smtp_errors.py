@@ -22,7 +22,10 @@ from typing import NoReturn
 
 import aiosmtplib
 
-__all__ = ["MailError", "PermanentMailError", "TransientMailError", "classify_error", "raise_classified"]
+__all__ = [
+    "AmbiguousDeliveryError", "MailError", "PermanentMailError", "TransientMailError", "classify_error",
+    "raise_classified",
+]  # fmt: skip
 
 _STEPS: tuple[tuple[type[aiosmtplib.SMTPResponseException], str], ...] = (
     (aiosmtplib.SMTPSenderRefused, "MAIL FROM"), (aiosmtplib.SMTPRecipientRefused, "RCPT TO"),
@@ -43,6 +46,13 @@ class MailError(Exception):
 
 class TransientMailError(MailError):
     """Try again later, with backoff: 4xx, network trouble, time-outs, relay configuration."""
+
+
+class AmbiguousDeliveryError(MailError):
+    """The message went out but the server's verdict never came (time-out or disconnect after DATA).
+
+    The server may have stored it. Sending again could deliver it twice, so a person decides.
+    """
 
 
 class PermanentMailError(MailError):

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from messaging.smtp import Mailer, PermanentMailError, TransientMailError
+from messaging.smtp import AmbiguousDeliveryError, Mailer, PermanentMailError, TransientMailError
 from schema.models import AuditEvent
 from schema.runtime_models import OutboundEmail
 from workers.email_composer import EmailComposer
@@ -62,6 +62,11 @@ class EmailSender:
         except PermanentMailError as exc:
             self._finish(email_id, "failed", error=str(exc), event="email_failed")
             return "failed"
+        except AmbiguousDeliveryError as exc:
+            # The server may have it: sending again could deliver it twice. A person checks.
+            self._finish(email_id, "needs_review", error=f"{exc} — controleer voor opnieuw versturen",
+                         event="email_needs_review")  # fmt: skip
+            return "needs_review"
         self._finish(email_id, "sent", response=response, event="email_sent")
         return "sent"
 

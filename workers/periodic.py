@@ -98,7 +98,10 @@ def reconcile(sessions: sessionmaker[Session], now: datetime, windows: Reconcile
         outbox.enqueue(session, queues.START_WORKFLOW, queues.WORKFLOW, [(i,) for i in unstarted], now)
         outbox.enqueue(session, queues.HANDLE_TIMER, queues.WORKFLOW, [(i,) for i in stuck_timers], now)
         outbox.enqueue(session, queues.SEND_EMAIL, queues.OUTGOING_MAIL, [(i,) for i in queued], now)
-        if queued:  # move them out of the window so that they are nudged once per window, not every run
+        # Move what was nudged out of the window, so it is nudged once per window, not on every run.
+        if unstarted:
+            session.execute(update(CaseRow).where(CaseRow.id.in_(unstarted)).values(updated_at=now))
+        if queued:
             session.execute(update(OutboundEmail).where(OutboundEmail.id.in_(queued)).values(updated_at=now))
         if stuck_timers:
             session.execute(update(Timer).where(Timer.id.in_(stuck_timers)).values(claimed_at=now))

@@ -73,15 +73,15 @@ class ReplyProcessor:
             now = self._clock()
             message = parse_message(row.raw)  # bounded; never raises below the stored size limit
             verdict = self._judge(session, row, message, classify(message), now)
-            row.state, row.reason, row.case_id = verdict.state, verdict.reason[:500], verdict.case_id
+            row.state, row.reason, row.case_id = verdict.state, storable(verdict.reason)[:500], verdict.case_id
             row.kind = row.kind or "reply"
-            row.message_id = (message.message_id or "")[:300] or None
-            row.from_address = (message.from_address or "")[:300] or None
-            row.details = {**(row.details or {}), **(verdict.details or {})}
+            row.message_id = storable(message.message_id or "")[:300] or None
+            row.from_address = storable(message.from_address or "")[:300] or None
+            row.details = storable({**(row.details or {}), **(verdict.details or {})})
             row.processed_at = now
             if verdict.case_id is not None:
                 session.add(AuditEvent(at=now, actor=ACTOR, case_id=verdict.case_id, event=f"reply_{verdict.state}",
-                                       details={"inbound_id": row.id, "reason": verdict.reason[:300]}))  # fmt: skip
+                                       details={"inbound_id": row.id, "reason": row.reason[:300]}))  # fmt: skip
             return verdict.state
 
     def _judge(self, session: Session, row: InboundMessage, msg: ParsedMessage, verdict: Classification,
@@ -105,6 +105,10 @@ class ReplyProcessor:
         case = session.get(CaseRow, case_id, with_for_update=True)
         if case is None:
             return Verdict("quarantined", f"zaak {case_id} bestaat niet")
+        earlier = _earlier_copy(session, row, msg)  # checked under the case lock: two copies can't race
+        if earlier is not None:
+            return Verdict("ignored", f"dit bericht is al eerder ontvangen (bericht {earlier}); niet opnieuw gelezen",
+                           case.id)  # fmt: skip
         if verdict.kind is MessageKind.FORWARD:
             return Verdict("quarantined", verdict.reason, case.id)
         distrust = self._distrust(case, claim, msg)
@@ -130,11 +134,11 @@ class ReplyProcessor:
         if reading.is_empty or reading.needs_review:
             reason = _review_reason(reading)
             mark_for_review(session, case, reason, actor=ACTOR, now=now, inbound_id=row.id)
-            problems = [{"field": p.field, "line": p.line, "message": p.message} for p in reading.problems]
+            problems = storable([{"field": p.field, "line": p.line, "message": p.message} for p in reading.problems])
             self._answer(session, case, row, msg, "ask_back", sender, now)
             return Verdict("needs_review", reason, case.id, {"problems": problems, "needed": _needed(reading)})
-        record_outcome(session, self._runtime, case, reading.outcome, actor=f"{ACTOR}:{sender}", now=now,
-                       inbound_id=row.id)  # fmt: skip
+        actor = storable(f"{ACTOR}:{sender}")[:200]
+        record_outcome(session, self._runtime, case, reading.outcome, actor=actor, now=now, inbound_id=row.id)
         self._answer(session, case, row, msg, "confirmation", sender, now)
         return Verdict("processed", "uitkomst vastgelegd", case.id, {"fields": list(reading.recognised_fields)})
 
@@ -156,15 +160,41 @@ class ReplyProcessor:
         sequence = 1 + len(list(session.scalars(
             select(OutboundEmail.id).where(OutboundEmail.case_id == case.id, OutboundEmail.kind == kind))))  # fmt: skip
         email = OutboundEmail(
-            case_id=case.id, kind=kind, step=f"inbound:{row.id}", recipient="sender", to_address=to or None,
+            case_id=case.id, kind=kind, step=f"inbound:{row.id}", recipient="sender",
+            to_address=storable(to)[:200] or None,
             reason="antwoord op uw e-mail", attach_letter=False,
             message_id=make_message_id(kind, case.id, sequence, self._contacts.message_domain),
             state="queued", attempts=0, created_at=now, updated_at=now, inbound_id=row.id,
-            in_reply_to=(msg.message_id or "")[:300] or None,
+            in_reply_to=storable(msg.message_id or "")[:300] or None,
         )  # fmt: skip
         session.add(email)
         session.flush()
         outbox.enqueue(session, queues.SEND_EMAIL, queues.OUTGOING_MAIL, [(email.id,)], now)
+
+
+def _earlier_copy(session: Session, row: InboundMessage, msg: ParsedMessage) -> int | None:
+    """Another copy of this message that was already read (a sender's MTA may deliver it twice)."""
+    if not msg.message_id:
+        return None
+    found = session.scalars(
+        select(InboundMessage.id).where(
+            InboundMessage.id != row.id, InboundMessage.state != "received",
+            InboundMessage.message_id == storable(msg.message_id)[:300],
+            InboundMessage.from_address == storable(msg.from_address or "")[:300],
+        ).limit(1)
+    ).first()  # fmt: skip
+    return int(found) if found is not None else None
+
+
+def storable(value: Any) -> Any:
+    """Text without NUL characters (PostgreSQL refuses them in text and JSON), recursively."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
 
 
 def _case_of_message_id(session: Session, message_id: str) -> int | None:

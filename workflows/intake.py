@@ -8,8 +8,8 @@ group. Both are pure: no I/O and no clock (``today`` is passed in).
 Invariants:
 - Never raises on bad input: any mapping of any JSON-ish values yields a report or a non-empty
   list of errors.
-- Error messages are Dutch, name the field and the problem, and never echo personal values
-  (names, dates of birth, address, phone, email); non-personal values may be quoted.
+- Error messages are Dutch, name the field and the problem, and never echo the value: a shifted
+  column can put a name or an address into any field.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ REQUIRED_FIELDS: tuple[str, ...] = (
     "dji_id", "surname", "given_names", "birth_date", "sentence_days", "report_date", "institution",
 )  # fmt: skip
 
-# Never echoed in a message; dji_id, sentence_days, report_date and institution may be quoted.
+# Personal fields; no message echoes any value at all (see the module docstring).
 PERSONAL_FIELDS: tuple[str, ...] = (
     "surname", "given_names", "birth_date", "street", "house_number", "postcode", "woonplaats", "phone", "email",
 )  # fmt: skip
@@ -221,22 +221,22 @@ def _birth_date(text: str, today: date) -> date:
 def _report_date(text: str, today: date) -> date:
     day = _iso_date(text)
     if day is None:
-        raise _InvalidValueError(f"'{text}' is geen geldige datum (verwacht JJJJ-MM-DD)")
+        raise _InvalidValueError("geen geldige datum (verwacht JJJJ-MM-DD)")
     if day < today:
-        raise _InvalidValueError(f"meldingsdatum ligt in het verleden ({text})")
+        raise _InvalidValueError("meldingsdatum ligt in het verleden")
     if _years_between(today, day) >= REPORT_DATE_HORIZON_YEARS:
-        raise _InvalidValueError(f"meldingsdatum ligt {REPORT_DATE_HORIZON_YEARS} jaar of meer in de toekomst ({text})")
+        raise _InvalidValueError(f"meldingsdatum ligt {REPORT_DATE_HORIZON_YEARS} jaar of meer in de toekomst")
     return day
 
 
 def _sentence_days(text: str, today: date) -> int:
     if not _WHOLE.fullmatch(text):
-        raise _InvalidValueError(f"'{text}' is geen positief geheel aantal dagen")
+        raise _InvalidValueError("geen positief geheel aantal dagen")
     days = int(text)
     if days == 0:
         raise _InvalidValueError("moet minstens 1 dag zijn")
     if days > MAX_SENTENCE_DAYS:
-        raise _InvalidValueError(f"{days} dagen is niet aannemelijk (meer dan {MAX_SENTENCE_DAYS})")
+        raise _InvalidValueError(f"niet aannemelijk (meer dan {MAX_SENTENCE_DAYS} dagen)")
     return days
 
 
@@ -326,7 +326,8 @@ def check_eligibility(report: SelfReport, decision: RoutingDecision, institution
         reasons.append(SENTENCE_TOO_LONG)
     if _institution_key(report.institution) not in {_institution_key(name) for name in configured}:
         allowed = f"alleen {', '.join(configured)}" if configured else "geen inrichtingen ingesteld"
-        reasons.append(f"{report.institution} valt buiten de doelgroep ({allowed})")
+        # The value itself is not quoted: a shifted column could put a name here.
+        reasons.append(f"inrichting valt buiten de doelgroep ({allowed})")
     return reasons
 
 

@@ -110,3 +110,15 @@ def test_an_email_without_a_configured_mailbox_fails_with_a_clear_reason(app: Ap
     sender, email_id = queued_notification(app, tmp_path)
     assert sender.send(email_id) == "failed"
     assert "geen e-mailadres" in (email(app, email_id).last_error or "")
+
+
+def test_no_answer_after_data_puts_the_email_to_review_instead_of_sending_it_again(app: App, sink: SmtpSink,
+                                                                                   tmp_path: Path) -> None:  # fmt: skip
+    # Given a server that stores the message but answers only after our time-out
+    sender, email_id = queued_notification(app, tmp_path)
+    sink.hang(4)
+    # When the send times out (after 2 s) waiting for the verdict on DATA
+    state = sender.send(email_id)
+    # Then nobody resends it blindly: it waits for a person, and a redelivered message does nothing
+    assert state == "needs_review" and "mogelijk afgeleverd" in (email(app, email_id).last_error or "")
+    assert sender.send(email_id) == "needs_review"

@@ -21,6 +21,7 @@ import pytest
 from messaging.email_message import OutgoingEmail, to_mime
 from messaging.render import LetterData, NotificationData, Renderer
 from messaging.smtp import (
+    AmbiguousDeliveryError,
     MailError,
     PermanentMailError,
     SmtpMailer,
@@ -223,15 +224,14 @@ def test_connection_refused_is_transient() -> None:
     assert caught.value.code is None
 
 
-def test_a_stalled_server_times_out_as_transient_within_the_timeout(sink: SmtpSink) -> None:
+def test_a_server_that_stalls_after_data_makes_the_delivery_ambiguous_not_transient(sink: SmtpSink) -> None:
+    # The server has the whole message and never answers: it may have stored it, so no retry.
     mailer = SmtpMailer(sink.url, timeout=1)
     sink.hang(10)
-    started = time.monotonic()
 
-    with pytest.raises(TransientMailError, match="time-out"):
+    with pytest.raises(AmbiguousDeliveryError, match="mogelijk afgeleverd"):
         mailer.send(message(1))
 
-    assert time.monotonic() - started < 2.5
     mailer.send(message(2))  # the broken connection was dropped, a new one works
     assert set(sink.message_ids()) == ids_of(2)
     mailer.close()

@@ -54,7 +54,7 @@ def test_institutions_match_without_regard_to_case_or_spacing(institution: str) 
 def test_another_institution_is_named_with_the_allowed_ones() -> None:
     reasons = check_eligibility(replace(REPORT, institution="PI Zwolle"), IN_REGION, INSTITUTIONS)
 
-    assert reasons == ["PI Zwolle valt buiten de doelgroep (alleen PI Veenhuizen, PI Leeuwarden)"]
+    assert reasons == ["inrichting valt buiten de doelgroep (alleen PI Veenhuizen, PI Leeuwarden)"]
 
 
 def test_a_partial_institution_name_does_not_match() -> None:
@@ -71,7 +71,7 @@ def test_all_reasons_are_returned_in_a_fixed_order() -> None:
     assert reasons == [
         "woont buiten Groningen, Fryslân en Drenthe",
         "straf van 365 dagen of langer",
-        "PI Zwolle valt buiten de doelgroep (alleen PI Veenhuizen, PI Leeuwarden)",
+        "inrichting valt buiten de doelgroep (alleen PI Veenhuizen, PI Leeuwarden)",
     ]
     assert "; ".join(reasons).count(";") == 2
 
@@ -87,4 +87,4 @@ def test_a_single_institution_given_as_a_string_is_not_split_into_letters() -> N
 def test_no_configured_institutions_makes_every_institution_ineligible_with_a_clear_reason() -> None:
     reasons = check_eligibility(REPORT, IN_REGION, [])
 
-    assert reasons == ["PI Veenhuizen valt buiten de doelgroep (geen inrichtingen ingesteld)"]
+    assert reasons == ["inrichting valt buiten de doelgroep (geen inrichtingen ingesteld)"]

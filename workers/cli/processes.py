@@ -20,6 +20,8 @@ def configure_logging(verbose: bool, level: int = logging.INFO) -> None:
     logging.getLogger("pika").setLevel(logging.WARNING)
     # A relay run that overlaps the next tick is skipped on purpose (max_instances=1); not news.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    # aiosmtpd logs every DATA line at DEBUG: message text (names, notes) must never reach a log.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @click.command()
