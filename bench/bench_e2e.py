@@ -69,6 +69,14 @@ class Env:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def new_logdir(self, name: str) -> str:
+        """A name whose log folder does not exist yet (repeated runs keep their own logs)."""
+        n = 1
+        while (self.tmp / "logs" / f"{name}-{n}").exists():
+            n += 1
+        self.logdir(f"{name}-{n}")
+        return f"{name}-{n}"
+
 
 def make_feed(path: Path, n: int, seed: int) -> Path:
     from workers.synthetic import FeedMix, generate_records, write_feed
@@ -243,80 +251,93 @@ class E2E:
 
 def run_e2e(env: Env, feed_name: str, workers: int, threads: int, rate: float = 0.0, label: str = "",
             profile: Path | None = None) -> E2E:  # fmt: skip
+    """One run on a fresh database and fresh queues; every process it starts is stopped, whatever happens."""
+    name = env.new_logdir(label or f"e2e-{workers}w")
+    fresh_state()
+    started: list[sup.Proc] = []
+    spies: list[subprocess.Popen[bytes]] = []
+    try:
+        sink, port, log = start_sink(env, name)
+        started.append(sink)
+        procs = start_koers(env, name, port, workers, threads)
+        started.extend(procs)
+        for proc in procs if profile is not None else []:
+            spies.append(subprocess.Popen([PYSPY, "record", "--pid", str(proc.pid), "--rate", "100", "--gil",
+                                           "--nonblocking", "--format", "raw", "--output",
+                                           str(profile / f"{proc.name}.txt")],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        result = _measure(env, name, feed_name, rate, workers, procs, sink, log)
+    finally:
+        for spy in spies:  # py-spy writes its profile on SIGINT
+            if spy.poll() is None:
+                spy.send_signal(signal.SIGINT)
+            spy.wait(60)
+        for proc in started:
+            proc.stop()
+    return result
+
+
+def _measure(env: Env, name: str, feed_name: str, rate: float, workers: int, procs: list[sup.Proc],
+             sink: sup.Proc, log: Path) -> E2E:  # fmt: skip
     from sqlalchemy import create_engine, text
 
-    name = label or f"e2e-{workers}w"
-    fresh_state()
-    sink, port, log = start_sink(env, name)
-    procs = start_koers(env, name, port, workers, threads)
-    spies = []
-    if profile is not None:
-        for proc in procs:
-            out = profile / f"{proc.name}.txt"
-            spies.append(subprocess.Popen([PYSPY, "record", "--pid", str(proc.pid), "--rate", "100", "--gil",
-                                           "--nonblocking", "--format", "raw", "--output", str(out)],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
-    meter = sup.CpuMeter({p.name: p.pid for p in [*procs, sink]}, sup.PG_URL.rsplit("/", 1)[-1])
+    everyone = [*procs, sink]
+    meter = sup.CpuMeter({p.name: p.pid for p in everyone}, sup.PG_URL.rsplit("/", 1)[-1])
     meter.start()
     feed_log = env.logdir(name) / "feed.out"
-    feeder = subprocess.Popen([*CHILD, "feed", str(env.feeds[feed_name]), str(rate)], cwd=REPO, env=env.env(),
-                              stdout=feed_log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
+    with feed_log.open("wb") as out:
+        feeder = subprocess.Popen([*CHILD, "feed", str(env.feeds[feed_name]), str(rate)], cwd=REPO, env=env.env(),
+                                  stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     expected = sum(1 for _ in env.feeds[feed_name].open(encoding="utf-8")) - 1
     engine = create_engine(sup.PG_URL)
-    depths = sup.QueueDepths()
     reader = sup.SinkLog(log)
-    worker_procs = [p for p in procs if p.name.startswith("worker")]
-    marks, rss_marks, backlog = [0.25, 0.5, 0.75, 1.0], {p.name: [] for p in procs + [sink]}, []
+    marks, rss_marks, backlog = [0.25, 0.5, 0.75, 1.0], {p.name: [] for p in everyone}, []
     deadline = time.monotonic() + max(300.0, expected / 10)
-    started = time.time()
-    with engine.connect() as conn:
-        while True:
+    began = time.time()
+    try:
+        with engine.connect() as conn:
+            while marks:
+                reader.poll()
+                done = len(reader.notifications)
+                while marks and done >= marks[0] * expected:
+                    for proc in everyone:
+                        rss_marks[proc.name].append(sup.status_kb(proc.pid, "VmRSS") / 1024)
+                    backlog.append(_backlog(conn, marks.pop(0), time.time() - began))
+                if time.monotonic() > deadline or any(p.popen.poll() is not None for p in procs):
+                    raise RuntimeError(f"{name}: {done} of {expected} notifications; see {env.logdir(name)}")
+                time.sleep(0.1)
+            time.sleep(0.5)  # the urgent cases' escalations may trail their notifications
             reader.poll()
-            done = len(reader.notifications)
-            while marks and done >= marks[0] * expected:
-                for proc in [*procs, sink]:
-                    rss_marks[proc.name].append(sup.status_kb(proc.pid, "VmRSS") / 1024)
-                unpublished, cases, instances = conn.execute(text(
-                    "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL), (SELECT count(*) FROM cases),"
-                    " (SELECT count(*) FROM workflow_instances)")).one()  # fmt: skip
-                conn.rollback()
-                q = depths.read()
-                backlog.append(f"{marks[0]:4.0%} at {time.time() - started:5.1f} s: cases {cases:,}, started "
-                               f"{instances:,}, outbox unpublished {unpublished:,}, queue workflow "
-                               f"{q['workflow']:,}, outgoing-mail {q['outgoing-mail']:,}")  # fmt: skip
-                marks.pop(0)
-            if not marks:
-                break
-            if time.monotonic() > deadline or any(p.popen.poll() is not None for p in procs):
-                raise RuntimeError(f"{name}: {done} of {expected} notifications; see {env.logdir(name)}")
-            time.sleep(0.1)
-        time.sleep(0.5)  # the urgent cases' escalations may trail their notifications
-        reader.poll()
-        cpu, busy = meter.stop()
-        wall = time.time() - started
-        created = dict(conn.execute(text("SELECT id, extract(epoch FROM created_at) FROM cases")).all())
-        outbox = dict(conn.execute(text("SELECT actor_name, count(*) FROM outbox GROUP BY actor_name")).all())
-    feeder.wait(60)
+            cpu, busy = meter.stop()
+            wall = time.time() - began
+            created = dict(conn.execute(text("SELECT id, extract(epoch FROM created_at) FROM cases")).all())
+            outbox = dict(conn.execute(text("SELECT actor_name, count(*) FROM outbox GROUP BY actor_name")).all())
+        feeder.wait(60)
+    finally:
+        if feeder.poll() is None:
+            feeder.kill()
+            feeder.wait()
+        engine.dispose()
     fed = json.loads(feed_log.read_text().strip().splitlines()[-1])
-    for spy in spies:
-        spy.send_signal(signal.SIGINT)
-    for spy in spies:
-        spy.wait(60)
-    peak = {p.name: sup.status_kb(p.pid, "VmHWM") / 1024 for p in [*procs, sink]}
-    peak["intake"] = fed["peak_rss_mb"]
-    cpu["intake"] = fed["cpu_s"]
-    for proc in [*procs, sink]:
-        proc.stop()
-    depths.close()
-    engine.dispose()
+    peak = {p.name: sup.status_kb(p.pid, "VmHWM") / 1024 for p in everyone}
+    peak["intake"], cpu["intake"] = fed["peak_rss_mb"], fed["cpu_s"]
     latencies = [reader.notifications[i] - float(created[i]) for i in reader.notifications]
-    last = max(reader.notifications.values())
     ids = [line.split()[1] for line in log.read_text().splitlines()]
-    return E2E(workers, len(reader.notifications), len(reader.notifications) / (last - fed["started"]),
-               sup.percentiles(latencies), peak, {k: v for k, v in rss_marks.items() if k in
-                                                  {p.name for p in worker_procs} | {"scheduler", "sink"}},
-               backlog, dict(reader.kinds), fed["rate"], len(ids) - len(set(ids)), cpu, busy, wall,
-               outbox)  # fmt: skip
+    rate_e2e = len(reader.notifications) / (max(reader.notifications.values()) - fed["started"])
+    return E2E(workers, len(reader.notifications), rate_e2e, sup.percentiles(latencies), peak, rss_marks, backlog,
+               dict(reader.kinds), fed["rate"], len(ids) - len(set(ids)), cpu, busy, wall, outbox)  # fmt: skip
+
+
+def _backlog(conn: Any, mark: float, at: float) -> str:
+    from sqlalchemy import text
+
+    unpublished, cases, instances = conn.execute(text(
+        "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL), (SELECT count(*) FROM cases),"
+        " (SELECT count(*) FROM workflow_instances)")).one()  # fmt: skip
+    conn.rollback()
+    q = sup.QueueDepths().read()
+    return (f"{mark:4.0%} at {at:5.1f} s: cases {cases:,}, started {instances:,}, outbox unpublished "
+            f"{unpublished:,}, queue workflow {q['workflow']:,}, outgoing-mail {q['outgoing-mail']:,}")  # fmt: skip
 
 
 def print_e2e(result: E2E, threads: int) -> None:
@@ -363,6 +384,7 @@ def main() -> None:
     parser.add_argument("--steady-seconds", type=float, default=20.0)
     parser.add_argument("--steady-workers", type=int, default=1)
     parser.add_argument("--profile-cases", type=int, default=3000, help="0: no py-spy profile")
+    parser.add_argument("--reconcile", help="reconciler interval (ISO 8601, e.g. PT1H); default Koers' 30 s")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with every process log")
     parser.add_argument("--quick", action="store_true", help="small numbers everywhere (a smoke run)")
@@ -377,7 +399,7 @@ def main() -> None:
     sup.ensure_vhost()
     sup.recreate_database(sup.PG_URL)
     tmp = Path(tempfile.mkdtemp(prefix="koers-bench-e2e-"))
-    env = Env(tmp, sup.write_config(tmp / "koers.toml"))
+    env = Env(tmp, sup.write_config(tmp / "koers.toml", reconcile=args.reconcile))
     (tmp / "home").mkdir()
     env.feeds = {"e2e": make_feed(tmp / "e2e.csv", args.cases, 42),
                  "stage": make_feed(tmp / "stage.csv", args.stage_cases, 43),
@@ -415,9 +437,10 @@ def run_all(env: Env, args: argparse.Namespace) -> dict[str, Any]:
         )
         s["e2e"] = {}
         for workers in args.workers:
-            results = [run_e2e(env, "e2e", workers, args.threads) for _ in range(args.e2e_runs)]
-            for result in results:
-                print_e2e(result, args.threads)
+            results = []
+            for _ in range(args.e2e_runs):
+                results.append(run_e2e(env, "e2e", workers, args.threads))
+                print_e2e(results[-1], args.threads)
             results.sort(key=lambda r: r.rate)
             s["e2e"][workers] = results[len(results) // 2]
             if len(results) > 1:

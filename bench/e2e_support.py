@@ -6,7 +6,6 @@ name), recreates the benchmark's own database and RabbitMQ vhost, and reads figu
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -87,27 +86,29 @@ def delete_queues(names: Sequence[str]) -> None:
 
 
 class QueueDepths:
-    """Ready-message counts of the Koers queues in the benchmark vhost (passive declares)."""
+    """Ready-message counts of the Koers queues in the benchmark vhost (passive declares).
 
-    def __init__(self) -> None:
-        import pika
-
-        self._conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-        self._channel = self._conn.channel()
+    A fresh connection per reading: a blocking connection left idle between readings would miss
+    its heartbeats and be closed by the server.
+    """
 
     def read(self) -> dict[str, int]:
-        depths = {}
-        for queue in KOERS_QUEUES[:2]:
-            try:
-                depths[queue] = self._channel.queue_declare(queue, passive=True).method.message_count
-            except Exception:  # not declared yet: the passive declare closed the channel
-                depths[queue] = 0
-                self._channel = self._conn.channel()
+        import pika
+
+        depths = dict.fromkeys(KOERS_QUEUES[:2], -1)
+        try:
+            with pika.BlockingConnection(pika.URLParameters(AMQP_URL)) as conn:
+                for queue in depths:
+                    try:
+                        depths[queue] = conn.channel().queue_declare(queue, passive=True).method.message_count
+                    except pika.exceptions.ChannelClosedByBroker:  # not declared yet
+                        depths[queue] = 0
+        except pika.exceptions.AMQPError:
+            pass  # -1: not known; the benchmark goes on
         return depths
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._conn.close()
+        pass
 
 
 def free_port() -> int:
@@ -116,11 +117,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(path: Path, relay: str = "PT0.1S", sweep: str = "PT1S") -> Path:
+def write_config(path: Path, relay: str = "PT0.1S", sweep: str = "PT1S", reconcile: str | None = None) -> Path:
     """A KOERS_CONFIG with a mailbox and reply domain for every municipality; default (working-day) timers."""
     from schema.reference import iter_municipalities
 
     lines = ["[scheduler]", f'relay_interval = "{relay}"', f'sweep_interval = "{sweep}"']
+    if reconcile:
+        lines.append(f'reconcile_interval = "{reconcile}"')
     for province, short in (("Groningen", "gro"), ("Fryslân", "fry"), ("Drenthe", "dre")):
         lines += [f'[provinces."{province}"]', f'escalation = "coordinator@zvh-{short}.example"']
     for m in iter_municipalities():

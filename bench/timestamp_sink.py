@@ -2,7 +2,7 @@
 
 ``messaging.smtp_sink.SmtpSink`` counts Message-IDs but keeps no times; the end-to-end benchmark
 needs the moment of acceptance per message to compute latencies. This sink accepts everything and,
-for each message, appends ``<epoch seconds> <Message-ID>`` to ``--log`` (line-buffered, so a
+for each message, writes ``<epoch seconds> <Message-ID>`` to ``--log`` (a new file) (line-buffered, so a
 reader sees progress while it runs). It keeps nothing in memory, so its RSS stays flat.
 
 Usage: ``python bench/timestamp_sink.py --port 2526 --log /tmp/accepted.log``
@@ -48,7 +48,7 @@ class TimestampHandler:
 
 
 async def serve(host: str, port: int, log_path: str) -> None:
-    with open(log_path, "a", buffering=1, encoding="ascii") as log:
+    with open(log_path, "w", buffering=1, encoding="ascii") as log:
         handler = TimestampHandler(log)
         loop = asyncio.get_running_loop()
         kwargs: dict[str, Any] = {"hostname": "koers-bench-sink", "decode_data": False}
@@ -66,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=2526)
-    parser.add_argument("--log", required=True, help="file to append '<epoch> <Message-ID>' lines to")
+    parser.add_argument("--log", required=True, help="file to write '<epoch> <Message-ID>' lines to (truncated)")
     args = parser.parse_args()
     asyncio.run(serve(args.host, args.port, args.log))
 

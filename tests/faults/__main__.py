@@ -1,20 +1,22 @@
 """The full fault run: every scenario at full size on private services; prints the table.
 
-Usage: ``.venv/bin/python -m tests.faults [--reduced] [--only NAME ...] [--keep]``.
+Usage: ``.venv/bin/python -m tests.faults [--reduced] [--only NAME ...] [--keep] [--figures]``.
 ``--reduced`` uses the sizes of the pytest run; ``--keep`` leaves the temporary folder (logs,
-database files) in place for a post-mortem. Exit code 1 when any scenario lost or duplicated
+database files) in place for a post-mortem. Exit code 1 when a scenario lost or duplicated
 something or reported a problem.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
 import time
 
 from tests.faults.harness import prepare_template
 from tests.faults.invariants import Row
-from tests.faults.plan import FULL, REDUCED, KNOWN_DEFECTS
+from tests.faults.plan import DEFECTS_FOUND, FULL, REDUCED
 from tests.faults.services import PrivateServices
 
 
@@ -40,9 +42,12 @@ def main() -> int:
     parser.add_argument("--reduced", action="store_true", help="the sizes of the pytest run")
     parser.add_argument("--only", nargs="*", help="scenario names")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--figures", action="store_true", help="print each scenario's figures after the table")
     args = parser.parse_args()
     plan = REDUCED if args.reduced else FULL
     names = args.only or list(plan)
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the private services are always torn down.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     services = PrivateServices()
     rows: list[Row] = []
     started = time.monotonic()
@@ -65,7 +70,12 @@ def main() -> int:
         services.close(keep=args.keep)
     print()
     print(table(rows))
-    print(f"\ntotal {time.monotonic() - started:.0f} s; known Koers defects probed: {', '.join(KNOWN_DEFECTS)}")
+    print(f"\ntotal {time.monotonic() - started:.0f} s. Defects these scenarios found ([Dn] rows probe them):")
+    for defect in DEFECTS_FOUND:
+        print(f"  {defect.key}: {defect.summary}")
+    if args.figures:
+        for row in rows:
+            print(f"\n{row.scenario}: {json.dumps(row.figures, ensure_ascii=False, default=str)}")
     return 0 if all(r.ok and not r.problems for r in rows) else 1
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -71,6 +71,8 @@ def fields_record(rng: Random, base: dict[str, str], today: date, typed: bool) -
         record.pop(rng.choice(FIELDS), None)
     if typed and rng.random() < 0.1:
         record[rng.choice(["Surname", " surname ", "onbekend_veld", "DJI_ID"])] = rng.choice(HOSTILE_TEXT[:8])
+    if not typed:  # see _mutate_value: the CSV files must stay text, record by record
+        record = {k: _BINARY.sub("?", v) if isinstance(v, str) else v for k, v in record.items()}
     return record
 
 
@@ -106,7 +108,7 @@ def byte_damage(rng: Random, data: bytes) -> bytes:
     return bytes(blob)
 
 
-def _csv_line(values: list[str], delimiter: str) -> str:
+def _csv_line(values: Sequence[str], delimiter: str) -> str:
     import csv
     import io
 
@@ -138,9 +140,9 @@ def write_fuzz(folder: Path, total: int = 1000, seed: int = 7) -> list[FuzzFile]
             rows.append(_csv_line([str(record.get(f, "")) for f in FIELDS], delimiter))
         files.append(_write(folder / f"fields-{k}.csv", "".join(rows), len(part)))
     for name, value in (("nul", "Jan\x00sen"), ("cr", "Jan\rJansen")):  # a NUL; a bare CR in a quoted value
-        rows = [[b[f] for f in FIELDS] for b in bases[:20]]
-        rows[7][1] = value
-        text = "".join(_csv_line(row, ",") for row in [list(FIELDS), *rows])
+        cells = [[b[f] for f in FIELDS] for b in bases[:20]]
+        cells[7][1] = value
+        text = "".join(_csv_line(row, ",") for row in [list(FIELDS), *cells])
         files.append(_write(folder / f"probe-{name}.csv", text, 20, probe=True))
     for i, b in enumerate(bases[n_fields + n_structure + n_csv :]):
         if i % 2:

@@ -13,6 +13,7 @@ the privacy check reads them all. ``close()`` stops everything it started, by pi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -39,10 +40,20 @@ SECONDS_TIMERS = {"first_reminder": "PT4S", "second_reminder": "PT8S", "escalate
                   "partial_follow_up": "PT4S"}  # fmt: skip
 
 
+_READY = {"worker": "worker: ", "scheduler": "scheduler started", "gateway": "mail-gateway listening"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def die_with_parent() -> None:
+    """In the child: SIGKILL when the harness process dies, however it dies (Linux PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def prepare_template(services: PrivateServices) -> None:
@@ -136,7 +147,7 @@ class Harness:
     """Everything one scenario runs against; use as a context manager so that ``close()`` always runs."""
 
     def __init__(self, services: PrivateServices, name: str, *, timers: dict[str, str] | None = None,
-                 windows: dict[str, float] | None = None, verbose: bool = False) -> None:  # fmt: skip
+                 windows: Mapping[str, float] | None = None, verbose: bool = False) -> None:  # fmt: skip
         self.services = services
         self.name = name
         self.windows = windows
@@ -149,6 +160,8 @@ class Harness:
         self.gateway_port = free_port()
         self.config = self._write_config(timers)
         self.procs: list[Proc] = []
+        self.started_at = time.monotonic()
+        self.timeline: dict[str, float] = {}
         self._counter: Counter[str] = Counter()
         self.sink: SinkClient | None = None
         services.postgres.admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
@@ -180,7 +193,7 @@ class Harness:
         if self.sink is not None:
             env["KOERS_SMTP_URL"] = self.sink.url
         if self.windows is not None:
-            env["KOERS_FAULTS_WINDOWS"] = json.dumps(self.windows)
+            env["KOERS_FAULTS_WINDOWS"] = json.dumps(dict(self.windows))
         env.update(extra)
         return env
 
@@ -202,7 +215,23 @@ class Harness:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
 
+    def mark(self, phase: str) -> None:
+        """Note when a phase began (seconds since the harness started), for the scenario's figures."""
+        self.timeline[phase] = round(time.monotonic() - self.started_at, 1)
+
     # --- processes ---------------------------------------------------------------------------------
+
+    def start(self, *, workers: int = 2, threads: int = 4, schedulers: int = 1, gateway: bool = False,
+              sink: bool = True) -> None:  # fmt: skip
+        """Start the usual set at once and wait until each is ready (starting them one by one costs seconds)."""
+        if sink:
+            self.start_sink()
+        procs = [self.scheduler(wait=False) for _ in range(schedulers)]
+        procs += [self.worker(threads, wait=False) for _ in range(workers)]
+        procs += [self.gateway(wait=False)] if gateway else []
+        for proc in procs:
+            proc.wait_for_line(_READY[proc.name.rsplit("-", 1)[0]], 60)
+        self.mark("processes ready")
 
     def spawn(self, kind: str, argv: list[str], env: dict[str, str] | None = None) -> Proc:
         self._counter[kind] += 1
@@ -210,7 +239,7 @@ class Harness:
         log = self.logs / f"{name}.log"
         fh = log.open("wb")
         popen = subprocess.Popen(argv, cwd=REPO, env=env or self.env(), stdout=fh, stderr=subprocess.STDOUT,
-                                 start_new_session=True)  # fmt: skip
+                                 start_new_session=True, preexec_fn=die_with_parent)  # fmt: skip
         proc = Proc(name, popen, log, fh)
         self.procs.append(proc)
         return proc
@@ -273,9 +302,12 @@ class Harness:
         return [p for p in self.procs if p.name.startswith(kind + "-") and p.is_alive()]
 
     def close(self) -> None:
-        for proc in reversed(self.procs):
-            try:
+        """Stop every process it started: SIGTERM to all at once, then wait, then SIGKILL what still runs."""
+        for proc in self.procs:
+            if proc.is_alive():
+                with contextlib.suppress(OSError):
+                    proc.popen.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            with contextlib.suppress(Exception):  # keep stopping the others
                 proc.stop(10)
-            except Exception:  # keep stopping the others
-                pass
         self.engine.dispose()

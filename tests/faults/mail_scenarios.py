@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from schema import outbox
-from schema.models import IntakeBatch, IntakeRecord
+from schema.models import CaseRow, IntakeBatch, IntakeRecord
 from schema.runtime_models import InboundMessage
 from tests.faults.fuzz import FuzzFile, write_fuzz
 from tests.faults.harness import Harness
@@ -49,13 +49,11 @@ def gateway_kill(services: PrivateServices, cases: int = 120, kills: int = 2, se
     """``koers mail-gateway`` killed -9 while replies stream in; senders retry as MTAs do; no reply is lost."""
     rng = Random(seed)
     with Harness(services, f"gateway_kill_{cases}", windows=KILL_WINDOWS) as h:
-        h.start_sink()
-        h.scheduler()
-        h.worker(4)
-        h.worker(4)
-        gateway = h.gateway()
+        h.start(workers=2, gateway=True)
+        gateway = h.live("gateway")[0]
         h.intake(feed(h, cases, seed, mix=CLEAN))
         wait_for(lambda: _notifications_done(h, cases), 120, 0.3)
+        h.mark("notified")
         deliveries = [reply(case_id, cbs, mid, OUTCOME) for case_id, cbs, mid in notified_cases(h)]
         with ThreadPoolExecutor(1) as background:
             sent = background.submit(_send_all, h.gateway_port, deliveries, 4)
@@ -66,6 +64,7 @@ def gateway_kill(services: PrivateServices, cases: int = 120, kills: int = 2, se
             gateway.wait_for_line("mail-gateway listening", 60)
             last_fault = time.monotonic()
             sent.result(300)
+            h.mark("replies accepted")
         row = settle(h, last_fault, timeout=180, expect_records=cases, expect_inbound=len(deliveries))
         refused = [d for d in deliveries if d.code != 250]
         row.figures.update(gateway_kills=kills, replies=len(deliveries), resent=sum(d.attempts - 1 for d in deliveries))
@@ -77,17 +76,18 @@ def gateway_kill(services: PrivateServices, cases: int = 120, kills: int = 2, se
 def gateway_redelivery(services: PrivateServices, cases: int = 30, seed: int = 616) -> Row:
     """Every reply delivered twice, as an MTA resends when the gateway died after storing but before its 250."""
     with Harness(services, f"gateway_redelivery_{cases}", windows=KILL_WINDOWS) as h:
-        h.start_sink()
-        h.scheduler()
-        h.worker(4)
-        h.gateway()
+        h.start(workers=1, gateway=True)
         h.intake(feed(h, cases, seed, mix=CLEAN))
         wait_for(lambda: _notifications_done(h, cases), 120, 0.3)
         targets = notified_cases(h)
-        first = _send_all(h.gateway_port, [reply(c, cbs, mid, OUTCOME) for c, cbs, mid in targets])
-        again = _send_all(h.gateway_port, [reply(c, cbs, mid, OUTCOME) for c, cbs, mid in targets])
+        body = OUTCOME + "Toelichting: eenmalig gesprek\n"
+        first = _send_all(h.gateway_port, [reply(c, cbs, mid, body) for c, cbs, mid in targets])
+        again = _send_all(h.gateway_port, [reply(c, cbs, mid, body) for c, cbs, mid in targets])
         row = settle(h, time.monotonic(), timeout=120, expect_records=cases, expect_inbound=len(targets))
-        row.figures.update(replies=len(first), stored_twice=sum(1 for d in again if d.stored_id))
+        with h.sessions() as session:
+            notes = list(session.scalars(select(CaseRow.outcome_note)))
+        row.figures.update(replies=len(first), stored_twice=sum(1 for d in again if d.stored_id),
+                           notes_doubled=sum(1 for n in notes if n and n.count("eenmalig gesprek") > 1))  # fmt: skip
         return row
 
 
@@ -95,19 +95,16 @@ def gateway_redelivery(services: PrivateServices, cases: int = 30, seed: int = 6
 
 
 def fuzz_and_hostile(services: PrivateServices, records: int = 1000, hostile_via_gateway: bool = True,
-                     settle_s: float = 60, seed: int = 707) -> Row:  # fmt: skip
+                     skip: tuple[str, ...] = (), settle_s: float = 60, seed: int = 707) -> Row:  # fmt: skip
     """Fuzzed intake records through ``koers intake`` and the hostile corpus through the gateway and import."""
     with Harness(services, f"fuzz_and_hostile_{records}", windows=KILL_WINDOWS) as h:
-        h.start_sink()
-        h.scheduler()
-        h.worker(4)
-        h.worker(4)
-        gateway = h.gateway()
+        h.start(workers=2, gateway=True)
+        gateway = h.live("gateway")[0]
         clean = h.intake(feed(h, 40, seed, mix=CLEAN))["accepted"]
         files = write_fuzz(h.dir / "fuzz", records, seed)
         intake_problems, figures = _fuzz_intake(h, files)
         wait_for(lambda: _notifications_done(h, clean), 120, 0.3)
-        manifest = tomllib.loads((HOSTILE / "MANIFEST.toml").read_text(encoding="utf-8"))["files"]
+        manifest = {name: entry for name, entry in load_manifest().items() if name not in skip}
         stored = _hostile_import(h, manifest)
         if hostile_via_gateway:
             stored += _hostile_gateway(h, manifest, notified_cases(h))
@@ -124,6 +121,10 @@ def fuzz_and_hostile(services: PrivateServices, records: int = 1000, hostile_via
         return row
 
 
+def load_manifest() -> dict[str, Any]:
+    return tomllib.loads((HOSTILE / "MANIFEST.toml").read_text(encoding="utf-8"))["files"]  # type: ignore[no-any-return]
+
+
 def _fuzz_intake(h: Harness, files: list[FuzzFile]) -> tuple[list[str], dict[str, Any]]:
     out = h.koers("intake", "--json", *[str(f.path) for f in files])
     problems = []
@@ -137,8 +138,8 @@ def _fuzz_intake(h: Harness, files: list[FuzzFile]) -> tuple[list[str], dict[str
     problems += [f"line {r['line']}: {r['result']} without a reason" for r in data["results"]
                  if r["result"] not in ("accepted", "needs_routing") and not r["reasons"]]  # fmt: skip
     with h.sessions() as session:
-        per_file = Counter(session.scalars(select(IntakeBatch.source).join(IntakeRecord,
-                                                                           IntakeRecord.batch_id == IntakeBatch.id)))  # fmt: skip
+        query = select(IntakeBatch.source).join(IntakeRecord, IntakeRecord.batch_id == IntakeBatch.id)
+        per_file = Counter(session.scalars(query))
     probes = {}
     for f in files:
         got = per_file.get(str(f.path), 0)
@@ -146,20 +147,27 @@ def _fuzz_intake(h: Harness, files: list[FuzzFile]) -> tuple[list[str], dict[str
             probes[f.path.stem] = f"{got} of {f.records}"
         elif f.records is not None and got != f.records:
             problems.append(f"{f.path.name}: {got} results for {f.records} records")
-        elif f.records is None and got == 0 and not any(f.path.name in e for e in data.get("file_errors", [])):
+        elif f.records is None and got == 0 and _has_data_line(f.path) and \
+                not any(f.path.name in e for e in data.get("file_errors", [])):  # fmt: skip
             problems.append(f"{f.path.name}: no result and no file error")
     figures = {"fuzzed": data["received"], "fuzz_results": {k: data[k] for k in keys},
                "file_errors": len(data.get("file_errors", [])), "probes": probes}  # fmt: skip
     return problems, figures
 
 
-def _last_json(stdout: str) -> dict[str, Any]:
+def _has_data_line(path: Path) -> bool:
+    """Byte damage may cut the line break after a CSV header: then the file holds no record at all."""
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    return len(lines) >= (2 if path.suffix == ".csv" else 1)
+
+
+def _last_json(stdout: str) -> Any:
     import json
 
     text = stdout.strip()
     if not text:
         raise ValueError("no output")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 def _hostile_import(h: Harness, manifest: dict[str, Any]) -> list[tuple[str, int | None, tuple[str, ...]]]:
@@ -176,14 +184,14 @@ def _hostile_import(h: Harness, manifest: dict[str, Any]) -> list[tuple[str, int
         if out.returncode == 0:
             for result in _last_json(out.stdout):
                 name = Path(result["file"]).name
-                stored.append((f"import:{name}", result.get("inbound_id"), tuple(manifest[name]["allowed"])))
+                stored.append((f"import:{name}", result.get("inbound_id"), _allowed(manifest[name], filled=False)))
             pending = pending[60:]
             continue
         # It crashed: the files before the crash were stored and read (one commit each); go on after it.
         ids = _inbound_ids_from(h, first_id) or [-1]
         for n, (name, inbound_id) in enumerate(zip(batch, ids, strict=False)):
             label = "import-crashed" if n == len(ids) - 1 else "import"
-            stored.append((f"{label}:{name}", inbound_id, tuple(manifest[name]["allowed"])))
+            stored.append((f"{label}:{name}", inbound_id, _allowed(manifest[name], filled=False)))
         pending = pending[len(ids) :]
     out = h.koers("replies", "import", "--json", str(big))
     result = _last_json(out.stdout)[0]
@@ -191,6 +199,13 @@ def _hostile_import(h: Harness, manifest: dict[str, Any]) -> list[tuple[str, int
     if result.get("inbound_id") is None and result["state"] != "rejected":
         stored.append(("import:oversize-unclear", -1, ()))
     return stored
+
+
+def _allowed(entry: dict[str, Any], filled: bool) -> tuple[str, ...]:
+    """The manifest's final states; a ``trusted`` file left unfilled is just untrusted mail."""
+    if entry.get("trusted") and not filled:
+        return ("rejected", "quarantined", "ignored", "bounce")
+    return tuple(entry["allowed"])
 
 
 def _max_inbound_id(h: Harness) -> int:
@@ -209,7 +224,8 @@ def _inbound_ids_from(h: Harness, first_id: int) -> list[int]:
 def _hostile_gateway(h: Harness, manifest: dict[str, Any], cases: list[tuple[int, str, str]]
                      ) -> list[tuple[str, int | None, tuple[str, ...]]]:  # fmt: skip
     """Every corpus file through the gateway over SMTP; ``trusted_*`` files with a real case's token and sender."""
-    from tests.faults.mail import REPLY_DOMAIN, reply as make_reply
+    from tests.faults.mail import REPLY_DOMAIN
+    from tests.faults.mail import reply as make_reply
 
     deliveries, labels = [], []
     trusted = iter(cases)
@@ -223,7 +239,7 @@ def _hostile_gateway(h: Harness, manifest: dict[str, Any], cases: list[tuple[int
             data = data.replace(b"{{reply_to}}", rcpt.encode()).replace(b"{{staff}}", sender.encode())
             data = re.sub(rb"Message-ID: <hostile-", b"Message-ID: <hostile-%d-" % n, data, count=1)
         deliveries.append(Delivery(data, rcpt, sender))
-        labels.append((f"gateway:{name}", tuple(manifest[name]["allowed"])))
+        labels.append((f"gateway:{name}", _allowed(manifest[name], filled=b"{{reply_to}}" not in data)))
     big = Delivery(b"From: a@gm0080.example\r\nSubject: groot\r\n\r\n" + b"x" * (11 * 1024 * 1024), f"x@{REPLY_DOMAIN}",
                    "a@gm0080.example")  # fmt: skip
     deliveries.append(big)
@@ -243,8 +259,8 @@ def _hostile_gateway(h: Harness, manifest: dict[str, Any], cases: list[tuple[int
 def _judge_stored(h: Harness, stored: list[tuple[str, int | None, tuple[str, ...]]]) -> list[str]:
     ids = [i for _, i, _ in stored if i]
     with h.sessions() as session:
-        rows = {r.id: (r.state, r.reason) for r in session.execute(
-            select(InboundMessage.id, InboundMessage.state, InboundMessage.reason).where(InboundMessage.id.in_(ids)))}  # fmt: skip
+        query = select(InboundMessage.id, InboundMessage.state, InboundMessage.reason).where(InboundMessage.id.in_(ids))
+        rows = {r.id: (r.state, r.reason) for r in session.execute(query)}
     unclear = []
     for label, inbound_id, allowed in stored:
         if inbound_id is None:
@@ -258,45 +274,55 @@ def _judge_stored(h: Harness, stored: list[tuple[str, int | None, tuple[str, ...
 # --- privacy canaries -------------------------------------------------------------------------------
 
 NAME, GIVEN, NOTE = "Kanariezqxw", "Vogeltjevrkm", "Notitiepwzqj"
-MISPLACED = ("report_date", "sentence_days", "birth_date", "postcode", "house_number", "institution", "gemeente", "phone")
+MISPLACED = (
+    "report_date",
+    "sentence_days",
+    "birth_date",
+    "postcode",
+    "house_number",
+    "institution",
+    "gemeente",
+    "phone",
+)
 
 
-def _canary(i: int, record: dict[str, str]) -> dict[str, str]:
+def _canary(i: int, record: dict[str, str], misplaced: bool = True) -> dict[str, str]:
     record = record | {"surname": f"{record['surname']} {NAME}", "given_names": f"{GIVEN} {record['given_names']}",
                        "street": f"{NAME}straat"}  # fmt: skip
     if record["email"]:
         record["email"] = f"{NAME.lower()}{i}@example.nl"
-    if i < len(MISPLACED):  # a shifted column: a name where a date or number belongs
+    if misplaced and i < len(MISPLACED):  # a shifted column: a name where a date or number belongs
         record[MISPLACED[i]] = f"{NAME} {GIVEN}"
     return record
 
 
-def privacy_canaries(services: PrivateServices, cases: int = 120, verbose: bool = False, seed: int = 808) -> Row:
+def privacy_canaries(services: PrivateServices, cases: int = 120, verbose: bool = False, misplaced: bool = True,
+                     seed: int = 808) -> Row:  # fmt: skip
     """Markers in names, addresses and reply notes must not reach logs, queue payloads or dead letters."""
     markers = [NAME, GIVEN, NOTE]
     with Harness(services, f"privacy_{'verbose_' if verbose else ''}{cases}", windows=KILL_WINDOWS,
                  verbose=verbose) as h:  # fmt: skip
-        h.start_sink()
-        h.gateway()
-        h.scheduler()
+        h.start(workers=0, gateway=True)
         peeker = QueuePeeker(h).start()
         # Phase 1: no worker runs, so every start_workflow message waits in its queue to be looked at.
-        accepted = h.intake(feed(h, cases, seed, edit=_canary))["accepted"]
+        accepted = h.intake(feed(h, cases, seed, edit=lambda i, r: _canary(i, r, misplaced)))["accepted"]
         time.sleep(2.0)
-        workers = [h.worker(4), h.worker(4)]
-        h.crashing_worker()
+        h.mark("start_workflow messages peeked")
+        workers = [h.worker(4, wait=False), h.worker(4, wait=False)]
         wait_for(lambda: _notifications_done(h, accepted), 120, 0.3)
+        h.mark("notified")
         for w in workers:
             w.stop()
         # Phase 2: replies with the note marker arrive, and three messages that can only fail; all wait in queues.
         targets = notified_cases(h)
-        bodies = [OUTCOME + f"Toelichting: {NOTE} besproken met de cliënt\n" if i % 5 else
-                  f"Contact: misschien\nToelichting: {NOTE} nog onduidelijk\n" for i in range(len(targets))]  # fmt: skip
+        readable, unreadable = f"Toelichting: {NOTE} besproken\n", f"Contact: misschien\nToelichting: {NOTE} ?\n"
+        bodies = [OUTCOME + readable if i % 5 else unreadable for i in range(len(targets))]
         _send_all(h.gateway_port, [reply(c, cbs, mid, body) for (c, cbs, mid), body in zip(targets, bodies)])
         _enqueue_failures(h)
         time.sleep(2.0)
-        h.worker(4)
-        h.worker(4)
+        h.mark("replies and failures peeked")
+        for proc in [h.worker(4, wait=False), h.worker(4, wait=False)]:
+            proc.wait_for_line("worker: ", 60)
         wait_for(lambda: _dead_letters(h) >= 3, 60)
         row = settle(h, time.monotonic(), timeout=180, expect_records=cases, expect_inbound=len(targets))
         time.sleep(1.0)

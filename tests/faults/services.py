@@ -14,6 +14,7 @@ copies of the suite at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from base64 import b64encode
 from pathlib import Path
@@ -229,10 +231,8 @@ class PrivateRabbit:
         self.api("PUT", f"/permissions/{vhost}/guest", {"configure": ".*", "write": ".*", "read": ".*"})
 
     def delete_vhost(self, vhost: str) -> None:
-        try:
+        with contextlib.suppress(urllib.error.HTTPError):
             self.api("DELETE", f"/vhosts/{vhost}")
-        except urllib.error.HTTPError:
-            pass
 
     def queues(self, vhost: str) -> list[dict[str, object]]:
         return self.api("GET", f"/queues/{vhost}") or []  # type: ignore[return-value]
@@ -240,7 +240,8 @@ class PrivateRabbit:
     def peek(self, vhost: str, queue: str, count: int = 5000) -> list[dict[str, object]]:
         """Messages of ``queue`` without consuming them (get, then requeue)."""
         body = {"count": count, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 100_000}
-        return self.api("POST", f"/queues/{vhost}/{urllib.request.quote(queue, safe='')}/get", body) or []  # type: ignore[return-value]
+        path = f"/queues/{vhost}/{urllib.parse.quote(queue, safe='')}/get"
+        return self.api("POST", path, body) or []  # type: ignore[return-value]
 
 
 def _is_zombie(pid: int) -> bool:
@@ -250,12 +251,39 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
+def cleanup_leftovers() -> list[Path]:
+    """Stop and remove the services of earlier fault runs whose harness process is gone (killed -9, say).
+
+    Only folders of this suite (``koers-faults-*`` with an ``owner.pid``) are touched, and only when
+    that owner no longer runs, so a second copy of the suite that is still running is left alone.
+    """
+    removed = []
+    for root in Path(tempfile.gettempdir()).glob("koers-faults-*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if Path(f"/proc/{owner}").exists():
+            continue
+        rabbit = object.__new__(PrivateRabbit)  # only its pid file is needed to find and kill its beam
+        rabbit.root, rabbit.pid_file = root / "rabbit", root / "rabbit" / "rabbit.pid"
+        rabbit.terminate()
+        if (root / "pg" / "data" / "postmaster.pid").exists():
+            _run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(root / "pg" / "data"), "-m",
+                  "immediate", "-w", "stop"])  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+        removed.append(root)
+    return removed
+
+
 class PrivateServices:
     """Both private services in one temporary folder; ``close()`` removes everything, also after a failure."""
 
     def __init__(self) -> None:
+        cleanup_leftovers()
         self.root = Path(tempfile.mkdtemp(prefix="koers-faults-"))
         self.root.chmod(0o755)
+        (self.root / "owner.pid").write_text(str(os.getpid()))
         self.postgres = PrivatePostgres(self.root / "pg")
         self.rabbit = PrivateRabbit(self.root / "rabbit")
 
