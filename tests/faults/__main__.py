@@ -66,6 +66,10 @@ def main() -> int:
             row.scenario = name
             rows.append(row)
             print(f"[{time.monotonic() - began:5.0f} s] {row.summary()}", flush=True)
+            if args.figures:
+                print(f"    {json.dumps(row.figures, ensure_ascii=False, default=str)}", flush=True)
+    except KeyboardInterrupt:  # still tear down, and still show what ran
+        rows.append(Row("(interrupted)", problems=["the run was interrupted (SIGINT/SIGTERM)"]))
     finally:
         services.close(keep=args.keep)
     print()
@@ -73,9 +77,6 @@ def main() -> int:
     print(f"\ntotal {time.monotonic() - started:.0f} s. Defects these scenarios found ([Dn] rows probe them):")
     for defect in DEFECTS_FOUND:
         print(f"  {defect.key}: {defect.summary}")
-    if args.figures:
-        for row in rows:
-            print(f"\n{row.scenario}: {json.dumps(row.figures, ensure_ascii=False, default=str)}")
     return 0 if all(r.ok and not r.problems for r in rows) else 1
 
 

@@ -78,8 +78,8 @@ def test_metrics_parse_and_carry_the_database_figures(sessions: sessionmaker[Ses
 
 def test_metrics_say_when_the_broker_is_down(sqlite_sessions: sessionmaker[Session], tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setenv("KOERS_RABBITMQ_API", "http://127.0.0.1:1/api")
-    app = App(settings=load_settings({"KOERS_HOME": str(tmp_path)}), _engine=sqlite_sessions.kw["bind"])
+    settings = load_settings({"KOERS_HOME": str(tmp_path), "KOERS_RABBITMQ_API": "http://127.0.0.1:1/api"})
+    app = App(settings=settings, _engine=sqlite_sessions.kw["bind"])
 
     values = samples(render_metrics(app, "amqp://guest:guest@127.0.0.1:1/%2F"))
 
