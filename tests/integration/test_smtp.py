@@ -32,6 +32,7 @@ from messaging.smtp import (
     make_mailer,
 )
 from messaging.smtp_sink import SmtpSink
+from tests.conftest import service_unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -256,7 +257,7 @@ def test_credentials_from_the_url_are_used_and_a_wrong_password_is_transient() -
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
+        service_unavailable("openssl (to make a test certificate)")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
