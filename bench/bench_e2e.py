@@ -16,13 +16,20 @@ One command, one machine, one run; it prints:
 6. with py-spy installed, a profile of a worker and the scheduler during a saturated run;
 7. the summary: end to end against the slowest single stage (the ceiling).
 
+Each end-to-end run also reports the CPU seconds per case of every process group (the benchmark's
+processes, PostgreSQL backends of its database, RabbitMQ, and the other load on the machine), so
+that runs on a shared machine can be compared, and the outbox messages per actor (the reconciler's
+re-nudges show up there).
+
 Timers keep their working-day defaults, so none fires during the run: only notifications (and the
 escalations that urgent cases get at once) are sent. Uses its own database (``koers_bench_e2e``,
 recreated; ``KOERS_BENCH_DATABASE_URL``) and its own RabbitMQ vhost ``koers_bench`` (created when
 missing; ``KOERS_BENCH_BROKER_URL``), so it never touches the queues of a running test suite.
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--cases 10000] [--workers 1 2 4] [--threads 8]``
-(``--quick`` for a smoke run; ``--help`` for the rest).
+(``--quick`` for a smoke run, ``--only e2e steady …`` for some sections, ``--e2e-runs 3`` for medians,
+``--keep`` to keep every process log; ``--help`` for the rest). Do not run two at once: they share
+the database and the vhost.
 """
 
 from __future__ import annotations
@@ -389,6 +396,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with every process log")
     parser.add_argument("--quick", action="store_true", help="small numbers everywhere (a smoke run)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the finally blocks stop the children
     if args.quick:
         args.cases, args.runs, args.noop, args.render, args.smtp = 1000, 1, 1000, 200, 300
         args.stage_cases, args.replies, args.steady_seconds, args.profile_cases = 500, 200, 5, 500
