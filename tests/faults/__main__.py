@@ -59,6 +59,7 @@ def main() -> int:
             function, kwargs = plan[name]
             began = time.monotonic()
             try:
+                services.ensure_up()
                 row = function(services, **kwargs)
             except Exception as exc:  # one broken scenario must not hide the others' figures
                 row = Row(name, problems=[f"scenario crashed: {exc!r}"[:500]])

@@ -167,7 +167,14 @@ class PrivateRabbit:
         out = _run(["rabbitmq-server", "-detached"], env=self.env, cwd=str(self.root))
         if out.returncode:
             raise ServiceError(f"rabbitmq-server -detached failed: {out.stderr[-2000:]}")
-        wait_for(lambda: port_open(self.port) and self._api_ok(), timeout, f"RabbitMQ node {self.nodename}")
+        try:
+            wait_for(lambda: port_open(self.port) and self._api_ok(), timeout, f"RabbitMQ node {self.nodename}")
+        except ServiceError as exc:
+            raise ServiceError(f"{exc}; its log ends: {self.log_tail()}") from exc
+
+    def log_tail(self) -> str:
+        logs = sorted((self.root / "log").glob("*.log"), key=lambda p: p.stat().st_mtime)
+        return logs[-1].read_text(errors="replace")[-1500:] if logs else "(no log)"
 
     def pid(self) -> int | None:
         """The beam's pid, only when it is this node's (checked in its environment)."""
@@ -296,6 +303,14 @@ class PrivateServices:
             self.close()
             raise
         return self
+
+    def ensure_up(self) -> None:
+        """Start a service a failed scenario left down, so the next scenario gets a fair start."""
+        if not self.postgres.is_up():
+            self.postgres.start()
+        if not self.rabbit.is_up():
+            self.rabbit.terminate()
+            self.rabbit.start()
 
     def close(self, keep: bool = False) -> None:
         try:

@@ -52,6 +52,7 @@ def test_every_record_ends_final_or_waiting_and_every_case_is_notified_once(serv
                                                                              name: str) -> None:  # fmt: skip
     # Given a real run of the scenario's size, with its faults injected
     function, kwargs = REDUCED[name]
+    services.ensure_up()  # an earlier failure may have left a service down
     started = time.monotonic()
 
     # When it has recovered
