@@ -21,12 +21,13 @@ from tests.faults.services import PrivateServices
 
 
 def table(rows: list[Row]) -> str:
-    header = f"{'scenario':<28}{'cases':>7}{'lost':>6}{'dup':>6}{'dead':>6}{'recover':>10}  notes"
+    width = max([len("scenario"), *(len(row.scenario) for row in rows)]) + 2
+    header = f"{'scenario':<{width}}{'cases':>7}{'lost':>6}{'dup':>6}{'dead':>6}{'recover':>10}  notes"
     lines = [header, "-" * len(header)]
     for row in rows:
         recover = "-" if row.recover_s is None else f"{row.recover_s:.1f} s"
         notes = "; ".join(row.problems) if row.problems else _figures(row)
-        lines.append(f"{row.scenario:<28}{row.cases:>7}{row.lost:>6}{row.duplicated:>6}{row.dead_letters:>6}"
+        lines.append(f"{row.scenario:<{width}}{row.cases:>7}{row.lost:>6}{row.duplicated:>6}{row.dead_letters:>6}"
                      f"{recover:>10}  {notes[:160]}")  # fmt: skip
     return "\n".join(lines)
 
