@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import null, select, update
+from sqlalchemy import func, null, select, update
 from sqlalchemy.orm import Session
 
 from schema.models import AuditEvent, CaseRow, IntakeRecord
@@ -52,3 +52,15 @@ def purge_unlinked_records(session: Session, *, now: datetime, retention: timede
                                                          InboundMessage.received_at < cutoff)
                             .values(raw=b"", details={}))  # fmt: skip
     return int(getattr(records, "rowcount", 0) or 0) + int(getattr(mails, "rowcount", 0) or 0)
+
+
+def due_for_purge(session: Session, *, now: datetime, retention: timedelta) -> dict[str, int]:
+    """What a purge at ``now`` would clear, without changing anything (``koers purge --dry-run``)."""
+    cutoff = now - retention
+    cases = session.scalar(select(func.count()).select_from(CaseRow).where(
+        CaseRow.closed_at.is_not(None), CaseRow.closed_at < cutoff, CaseRow.purged_at.is_(None)))  # fmt: skip
+    records = session.scalar(select(func.count()).select_from(IntakeRecord).where(
+        IntakeRecord.case_id.is_(None), IntakeRecord.received_at < cutoff, IntakeRecord.raw.is_not(None)))  # fmt: skip
+    mails = session.scalar(select(func.count()).select_from(InboundMessage).where(
+        InboundMessage.case_id.is_(None), InboundMessage.received_at < cutoff, InboundMessage.raw != b""))  # fmt: skip
+    return {"cases": cases or 0, "records": (records or 0) + (mails or 0)}

@@ -6,13 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.models import AuditEvent, CaseRow
 from tests.conftest import PG_URL
 from workers.cli import cli
 from workers.synthetic import FeedMix, generate_records, write_feed
@@ -92,6 +94,37 @@ def test_watch_moves_files_to_processed_or_failed_with_a_result(pg_env: dict[str
     assert json.loads((inbox / "processed" / "goed.csv.result.json").read_text())["accepted"] == 5
     assert (inbox / "processed" / "kapot.csv").exists() or (inbox / "failed" / "kapot.csv").exists()
     assert not list(inbox.glob("*.csv"))
+
+
+def test_purge_clears_personal_data_of_long_closed_cases_only(pg_env: dict[str, str],
+                                                               pg_sessions: sessionmaker[Session],
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    feed = tmp_path / "aanlevering.csv"
+    write_feed(feed, generate_records(3, seed=12, today=date.today(), mix=FeedMix(0, 0, 0, 0)))
+    assert koers("db", "upgrade", env=pg_env).returncode == 0
+    results = json.loads(koers("intake", "--json", str(feed), env=pg_env).stdout)["results"]
+    old, recent, open_ = (r["case_id"] for r in results)
+    long_ago, lately = datetime.now(UTC) - timedelta(days=400), datetime.now(UTC) - timedelta(days=10)
+    with pg_sessions.begin() as session:
+        for case_id, closed in ((old, long_ago), (recent, lately)):
+            session.execute(update(CaseRow).where(CaseRow.id == case_id)
+                            .values(closed_at=closed, close_reason="no_outcome", state="closed"))  # fmt: skip
+
+    dry = json.loads(koers("purge", "--dry-run", "--json", env=pg_env).stdout)
+    with pg_sessions() as session:
+        untouched = session.get(CaseRow, old)
+        assert untouched is not None and untouched.purged_at is None
+    done = json.loads(koers("purge", "--json", env=pg_env).stdout)
+    again = json.loads(koers("purge", "--json", env=pg_env).stdout)
+
+    assert dry["due"]["cases"] == 1 and dry["purged"]["cases"] == 0
+    assert done["purged"]["cases"] == 1 and again["purged"]["cases"] == 0
+    with pg_sessions() as session:
+        gone, kept = session.get(CaseRow, old), [session.get(CaseRow, c) for c in (recent, open_)]
+        assert gone is not None and gone.surname == "[verwijderd]" and gone.purged_at is not None
+        assert all(c is not None and c.purged_at is None and c.surname != "[verwijderd]" for c in kept)
+        events = session.scalars(select(AuditEvent.actor).where(AuditEvent.event == "personal_data_purged")).all()
+        assert len(events) == 1 and events[0].startswith("cli:")
 
 
 def test_the_readme_demo_runs_the_whole_flow(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from workers.cli.demo import demo
 from workers.cli.intake import intake, watch
 from workers.cli.mail import mail_gateway, replies
 from workers.cli.processes import run, scheduler, worker
+from workers.cli.purge import purge
 from workers.cli.status_report import report, status
 from workers.cli.web import tokens, users, web
 from workers.settings import ConfigError
@@ -43,6 +44,7 @@ for command in (
     web,
     users,
     tokens,
+    purge,
 ):
     cli.add_command(command)
 cli.add_command(status)
