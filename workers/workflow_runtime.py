@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.email_message import make_message_id
+from schema import bulk
 from schema.models import AuditEvent, CaseRow, MunicipalityRow
 from schema.outbox import enqueue
 from schema.runtime_models import OutboundEmail, Timer, WorkflowInstance
@@ -53,8 +54,6 @@ _LOCK_FOR_START = (
 )
 _INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
 _INSERT_EMAIL = insert(_EMAILS).returning(_EMAILS.c.id)
-_INSERT_TIMERS = insert(_TIMERS)
-_INSERT_AUDIT = insert(_AUDIT)
 _PROVINCE = select(MunicipalityRow.__table__.c.province).where(
     MunicipalityRow.__table__.c.cbs_code == bindparam("cbs_code")
 )
@@ -221,7 +220,7 @@ class _Writes:
 
     def insert_timers(self) -> None:
         if self.timers:
-            self.session.connection().execute(_INSERT_TIMERS, self.timers)
+            bulk.insert_rows(self.session, _TIMERS, self.timers)
             self.timers = []
 
     def finish(self) -> None:
@@ -229,7 +228,7 @@ class _Writes:
         if self.outbox:
             enqueue(self.session, queues.SEND_EMAIL, queues.OUTGOING_MAIL, self.outbox, self.now)
         if self.audits:
-            self.session.connection().execute(_INSERT_AUDIT, self.audits)
+            bulk.insert_rows(self.session, _AUDIT, self.audits)
 
 
 def _lock_case(session: Session, case_id: int) -> CaseRow:
