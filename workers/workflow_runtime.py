@@ -41,6 +41,11 @@ _AUDIT = cast(Table, AuditEvent.__table__)
 # Statements built once (Core, on the session's connection: no ORM objects on the hot path).
 # start_case's first round trip locks the case row and also says whether the case has an instance
 # already and whether it has any email at all (if not, every Message-ID sequence starts at 1).
+# Under concurrency on PostgreSQL: after waiting for the lock, the case's columns are those of the
+# version just committed, but the EXISTS answers come from the statement's earlier snapshot. A start
+# that got there first has moved the case out of ``accepted`` (start always changes the stage), which
+# is what the handler checks first; the unique case_id of workflow_instances and the unique
+# Message-ID would refuse a duplicate anyway (an error and a retry, never a second start or email).
 _LOCK_FOR_START = (
     select(
         _CASES.c.state,
