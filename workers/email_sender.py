@@ -27,7 +27,7 @@ from workers.errors import PermanentError, RetryLaterError
 FINAL_STATES = frozenset({"sent", "failed", "bounced", "needs_review"})
 
 _EMAILS = cast(Table, OutboundEmail.__table__)
-_INSERT_AUDIT = insert(cast(Table, AuditEvent.__table__))
+_INSERT_AUDIT = insert(cast(Table, AuditEvent.__table__)).inline()  # no RETURNING of the id: nobody needs it
 _LOCK_EMAIL = select(_EMAILS.c.state, _EMAILS.c.attempts).where(_EMAILS.c.id == bindparam("email_id")).with_for_update()
 # The SET clause comes from the parameters' keys (columns); the WHERE clause from the b_ ones.
 _UPDATE_EMAIL = update(_EMAILS).where(_EMAILS.c.id == bindparam("b_id"))

@@ -207,8 +207,11 @@ def test_a_stale_sending_row_goes_to_review_and_an_email_without_address_fails(a
     (stale,) = emails_of(app, stale_case)
     (no_address,) = emails_of(app, no_address_case)
     with app.sessions.begin() as session:
-        session.execute(update(OutboundEmail).where(OutboundEmail.id == stale.id)
-                        .values(state="sending", attempts=1, sending_started_at=datetime.now(UTC) - timedelta(hours=1)))
+        session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id == stale.id)
+            .values(state="sending", attempts=1, sending_started_at=datetime.now(UTC) - timedelta(hours=1))
+        )
         session.execute(update(OutboundEmail).where(OutboundEmail.id == no_address.id).values(to_address=None))
     assert services.sender.send(stale.id) == "needs_review"
     assert services.sender.send(no_address.id) == "failed"
