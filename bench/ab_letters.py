@@ -35,8 +35,14 @@ def run_once(tree: Path, n: int, runs: int, no_accel: bool) -> dict[str, float]:
         f"import runpy, sys; sys.argv = ['bench_letters', '-n', '{n}', '--runs', '{runs}']\n"
         f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
     )
+    # cwd too: "python -c" puts the current directory first on sys.path, before PYTHONPATH.
     env = os.environ | {"PYTHONPATH": str(tree.resolve())}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code + "import messaging; print('package:', messaging.__file__)\n"],
+        cwd=tree, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    package = Path(re.search(r"package: (.*)", out).group(1))  # type: ignore[union-attr]
+    assert package.is_relative_to(tree.resolve()), f"{package} is not from {tree}"
     return {key: float(re.search(pattern, out).group(1)) for key, pattern in FIELDS.items()}  # type: ignore[union-attr]
 
 

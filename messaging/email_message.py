@@ -237,7 +237,7 @@ class _PrefoldedPolicy(Compat32):
 
     ``to_mime`` stores every header value already encoded and folded (``_fold``), so flattening
     only copies it; any other value (e.g. a header set later by a caller) is folded by compat32.
-    ``content_manager`` makes ``EmailMessage.get_content`` and ``set_content`` work on the result.
+    ``content_manager`` makes ``get_content`` work on the result, as on any ``EmailMessage``.
     """
 
     content_manager = raw_data_manager
