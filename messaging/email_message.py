@@ -31,6 +31,7 @@ from email.contentmanager import raw_data_manager
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, Compat32
 from email.utils import format_datetime, parseaddr
+from typing import Any
 
 from workflows.model import Outcome
 
@@ -267,7 +268,19 @@ class _PrefoldedPolicy(Compat32):
 
 
 class _Part(MIMEPart):
-    """A part whose ``is_attachment`` reads a plain-string header (``MIMEPart``'s wants a header object)."""
+    """A part whose headers read as the strings stored, whatever policy is lent to it.
+
+    A generator lends the message its own policy while flattening it; aiosmtplib flattens an
+    ``EmailMessage`` with ``email.policy.SMTP``, which would parse every Content-Type it looks
+    up into a header object, each time. ``is_attachment`` is ``MIMEPart``'s, on a string.
+    """
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        for key, value in self.raw_items():
+            if key.lower() == name:
+                return _POLICY.header_fetch_parse(key, value)
+        return failobj
 
     def is_attachment(self) -> bool:
         return self.get_content_disposition() == "attachment"
