@@ -27,10 +27,14 @@ from datetime import date
 from functools import lru_cache
 from io import BytesIO
 
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import escapePDF, fp_str, unicode2T1
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 FONT = "Helvetica"
 FONT_BOLD = "Helvetica-Bold"
@@ -40,6 +44,10 @@ BLOCK_GAP = 7.0
 LEFT = 25 * mm
 RIGHT = A4[0] - 20 * mm
 BOTTOM = 18 * mm
+# Compressed streams stay binary: ReportLab's default ASCII85-encodes them on top of the
+# compression, a quarter more bytes and CPU for a PDF that travels base64-encoded anyway.
+# (A process-wide setting of ReportLab's; Koers makes no other PDFs.)
+rl_config.useA85 = 0
 _NO_DECOMPOSITION = str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ħ": "h", "ŀ": "l"})
 
 
@@ -127,42 +135,83 @@ def build_pdf(layout: LetterLayout, *, compress: bool = True) -> bytes:
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0, invariant=1)
     canvas.setTitle(pdf_safe(layout.title))
     canvas.setAuthor(pdf_safe(layout.sender_title))
-    _draw_header(canvas, layout)
-    _draw_lines(canvas, LEFT, A4[1] - 50 * mm, layout.recipient_lines, BODY_SIZE)
-    y = _draw_meta(canvas, A4[1] - 88 * mm, layout.meta)
+    pen = _Pen(canvas)
+    _draw_header(pen, layout)
+    _draw_lines(pen, LEFT, A4[1] - 50 * mm, layout.recipient_lines, BODY_SIZE)
+    y = _draw_meta(pen, A4[1] - 88 * mm, layout.meta)
     for block in layout.blocks:
-        y = _draw_block(canvas, y - BLOCK_GAP, block)
+        y = _draw_block(pen, y - BLOCK_GAP, block)
+    pen.finish()
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_header(canvas: Canvas, layout: LetterLayout) -> None:
-    canvas.setFont(FONT_BOLD, 16)
-    canvas.drawString(LEFT, A4[1] - 22 * mm, pdf_safe(layout.sender_title))
+class _Pen:
+    """Shows strings at given places, as one PDF text object for the whole page.
+
+    ReportLab's ``drawString`` wraps every string in its own text object, with the font set
+    around it, and encodes it again each time. Here each string is one ``x y Tm (...) Tj``, the
+    font (``Tf``) is set only when it changes, and the encoded form of a line is cached: most lines
+    come from the template and repeat from letter to letter. The operators are the ones
+    ``drawString`` writes; the encoding is ReportLab's own (``unicode2T1``, ``escapePDF``).
+    """
+
+    def __init__(self, canvas: Canvas) -> None:
+        self._doc = canvas._doc  # the PDF document, which names the fonts it embeds (/F1, /F2)
+        self._canvas = canvas
+        self._ops: list[str] = ["BT"]
+        self._font: tuple[str, float] | None = None
+
+    def draw(self, x: float, y: float, font: str, size: float, line: str) -> None:
+        if self._font != (font, size):
+            self._ops.append(f"{self._doc.getInternalFontName(font)} {fp_str(size)} Tf")
+            self._font = (font, size)
+        self._ops.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+        shown = _shown(font, line)
+        if shown is None:  # a character outside the font's encoding (pdf_safe prevents it): ReportLab's way
+            text = PDFTextObject(self._canvas)
+            text.setFont(font, size)
+            shown = text._formatText(line)
+        self._ops.append(shown)
+
+    def finish(self) -> None:
+        self._ops.append("ET")
+        self._canvas.addLiteral(" ".join(self._ops))
+
+
+@lru_cache(maxsize=4096)
+def _shown(font: str, line: str) -> str | None:
+    """``(...) Tj`` for ``line`` in ``font``; None if it needs one of ReportLab's substitution fonts."""
+    font_obj = getFont(font)
+    parts = unicode2T1(line, [font_obj, *font_obj.substitutionFonts])
+    if any(used is not font_obj for used, _ in parts):
+        return None
+    return f"({escapePDF(b''.join(encoded for _, encoded in parts))}) Tj"
+
+
+def _draw_header(pen: _Pen, layout: LetterLayout) -> None:
+    pen.draw(LEFT, A4[1] - 22 * mm, FONT_BOLD, 16, pdf_safe(layout.sender_title))
     column = 130 * mm
-    _draw_lines(canvas, column, A4[1] - 22 * mm, layout.sender_lines, 9.0)
+    _draw_lines(pen, column, A4[1] - 22 * mm, layout.sender_lines, 9.0)
 
 
-def _draw_lines(canvas: Canvas, x: float, y: float, lines: tuple[str, ...], size: float) -> float:
-    canvas.setFont(FONT, size)
+def _draw_lines(pen: _Pen, x: float, y: float, lines: tuple[str, ...], size: float) -> float:
     for line in lines:
-        canvas.drawString(x, y, pdf_safe(line))
+        pen.draw(x, y, FONT, size, pdf_safe(line))
         y -= size * 1.3
     return y
 
 
-def _draw_meta(canvas: Canvas, y: float, meta: tuple[tuple[str, str], ...]) -> float:
+def _draw_meta(pen: _Pen, y: float, meta: tuple[tuple[str, str], ...]) -> float:
     for label, value in meta:
-        canvas.setFont(FONT_BOLD, BODY_SIZE)
-        canvas.drawString(LEFT, y, pdf_safe(label))
-        canvas.setFont(FONT, BODY_SIZE)
-        canvas.drawString(LEFT + 28 * mm, y, pdf_safe(value))
+        pen.draw(LEFT, y, FONT_BOLD, BODY_SIZE, pdf_safe(label))
+        pen.draw(LEFT + 28 * mm, y, FONT, BODY_SIZE, pdf_safe(value))
         y -= LEADING
     return y - LEADING
 
 
-def _draw_block(canvas: Canvas, y: float, block: tuple[str, ...]) -> float:
+def _draw_block(pen: _Pen, y: float, block: tuple[str, ...]) -> float:
     for line in block:
         font, indent, text = FONT, 0.0, line
         if line.startswith("# "):
@@ -170,12 +219,10 @@ def _draw_block(canvas: Canvas, y: float, block: tuple[str, ...]) -> float:
         elif line.startswith("- "):
             indent, text = 6 * mm, line[2:]
             _check_room(y)
-            canvas.setFont(FONT, BODY_SIZE)
-            canvas.drawString(LEFT + 1.5 * mm, y, "\u2022")
-        canvas.setFont(font, BODY_SIZE)
+            pen.draw(LEFT + 1.5 * mm, y, FONT, BODY_SIZE, "\u2022")
         for part in _wrap(text, font, RIGHT - LEFT - indent):
             _check_room(y)
-            canvas.drawString(LEFT + indent, y, part)
+            pen.draw(LEFT + indent, y, font, BODY_SIZE, part)
             y -= LEADING
     return y
 

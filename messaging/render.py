@@ -143,7 +143,7 @@ class Renderer:
 
     def letter_text(self, data: LetterData, cbs_code: str) -> str:
         """The letter's subject line and body as rendered text (see ``messaging.letter``)."""
-        context = asdict(data) | {"team_name": data.team or DEFAULT_TEAM}
+        context = _flat_fields(data) | {"team_name": data.team or DEFAULT_TEAM}
         return self.template("letter.txt.j2", cbs_code).render(context)
 
     def letter_pdf(self, data: LetterData, cbs_code: str) -> bytes:
@@ -168,7 +168,7 @@ class Renderer:
         cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """The case notification to the municipality's mailbox, with the letter attached."""
-        context = asdict(data) | {
+        context = _flat_fields(data) | {
             "sentence_band": sentence_band(data.sentence_days),
             "address_line": _address_line(data),
             "letter_filename": _letter_filename(data.case_ref),
@@ -247,6 +247,12 @@ class Renderer:
             attachments=attachments,
             kind=kind,
         )
+
+
+def _flat_fields(data: LetterData | NotificationData) -> dict[str, Any]:
+    """The fields of a dataclass whose values are all str, int, bool, date or None: ``asdict`` without
+    its deep copy, which cost a twentieth of a letter."""
+    return dict(vars(data))
 
 
 def _letter_filename(case_ref: str) -> str:
