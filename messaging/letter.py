@@ -135,7 +135,7 @@ def build_pdf(layout: LetterLayout, *, compress: bool = True) -> bytes:
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0, invariant=1)
     canvas.setTitle(pdf_safe(layout.title))
     canvas.setAuthor(pdf_safe(layout.sender_title))
-    pen = _Pen(canvas)
+    pen = _Pen(canvas, personal=layout.recipient_lines)
     _draw_header(pen, layout)
     _draw_lines(pen, LEFT, A4[1] - 50 * mm, layout.recipient_lines, BODY_SIZE)
     y = _draw_meta(pen, A4[1] - 88 * mm, layout.meta)
@@ -155,11 +155,14 @@ class _Pen:
     font (``Tf``) is set only when it changes, and the encoded form of a line is cached: most lines
     come from the template and repeat from letter to letter. The operators are the ones
     ``drawString`` writes; the encoding is ReportLab's own (``unicode2T1``, ``escapePDF``).
+    Lines with the recipient's name or address are never cached: a worker must not keep the
+    personal data of earlier letters in memory.
     """
 
-    def __init__(self, canvas: Canvas) -> None:
+    def __init__(self, canvas: Canvas, personal: tuple[str, ...]) -> None:
         self._doc = canvas._doc  # the PDF document, which names the fonts it embeds (/F1, /F2)
         self._canvas = canvas
+        self._personal = tuple({v for line in personal if line.strip() for v in (line, pdf_safe(line))})
         self._ops: list[str] = ["BT"]
         self._font: tuple[str, float] | None = None
 
@@ -168,12 +171,15 @@ class _Pen:
             self._ops.append(f"{self._doc.getInternalFontName(font)} {fp_str(size)} Tf")
             self._font = (font, size)
         self._ops.append(f"1 0 0 1 {fp_str(x, y)} Tm")
-        shown = _shown(font, line)
+        shown = (_shown.__wrapped__ if self.is_personal(line) else _shown)(font, line)
         if shown is None:  # a character outside the font's encoding (pdf_safe prevents it): ReportLab's way
             text = PDFTextObject(self._canvas)
             text.setFont(font, size)
             shown = text._formatText(line)
         self._ops.append(shown)
+
+    def is_personal(self, line: str) -> bool:
+        return any(value in line for value in self._personal)
 
     def finish(self) -> None:
         self._ops.append("ET")
@@ -220,7 +226,8 @@ def _draw_block(pen: _Pen, y: float, block: tuple[str, ...]) -> float:
             indent, text = 6 * mm, line[2:]
             _check_room(y)
             pen.draw(LEFT + 1.5 * mm, y, FONT, BODY_SIZE, "\u2022")
-        for part in _wrap(text, font, RIGHT - LEFT - indent):
+        wrap = _wrap.__wrapped__ if pen.is_personal(text) else _wrap  # see _Pen: no names in caches
+        for part in wrap(text, font, RIGHT - LEFT - indent):
             _check_room(y)
             pen.draw(LEFT + indent, y, font, BODY_SIZE, part)
             y -= LEADING

@@ -11,6 +11,7 @@ import re
 import zlib
 from datetime import date, timedelta
 from io import BytesIO
+from typing import Any
 
 import pytest
 from reportlab.lib.pagesizes import A4
@@ -186,3 +187,30 @@ def test_reportlab_uses_its_c_accelerator() -> None:
 
     for name in ("fp_str", "unicode2T1", "escapePDF", "instanceStringWidthT1"):
         assert type(getattr(rl_accel, name)).__name__ == "builtin_function_or_method", name
+
+
+def test_no_name_or_address_goes_into_the_letter_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the two caches, with every argument that reaches them recorded
+    cached_args: list[str] = []
+
+    def recording(cached: Any) -> Any:
+        def call(*args: Any) -> Any:
+            cached_args.extend(str(a) for a in args)
+            return cached(*args)
+
+        call.__wrapped__ = cached.__wrapped__  # type: ignore[attr-defined]
+        return call
+
+    monkeypatch.setattr(letter_module, "_shown", recording(letter_module._shown))
+    monkeypatch.setattr(letter_module, "_wrap", recording(letter_module._wrap))
+    person = dataclasses.replace(letters()[0][0], recipient_name="Xandrijn Qwertyveld", street="Canariestraat",
+                                 house_number="7", postcode="9711 ZZ", woonplaats="Haren")  # fmt: skip
+
+    # When a letter for this person is rendered
+    pdf = Renderer().letter_pdf(person, "GM0014")
+
+    # Then the letter has the name and the address, and the caches saw only the template's own lines
+    drawn = b" ".join(text for *_, text in shown(pdf))
+    assert b"Qwertyveld" in drawn and b"Canariestraat" in drawn and b"9711 ZZ" in drawn
+    assert len(cached_args) > 20
+    assert not [a for a in cached_args if any(v in a for v in ("Qwertyveld", "Xandrijn", "Canariestraat", "9711 ZZ"))]
