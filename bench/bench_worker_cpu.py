@@ -15,8 +15,8 @@ of ``schema.bulk.insert_rows``, which goes to the driver directly, counts as one
 ingests a fresh batch of synthetic cases (``FeedMix(0, 0, 0, 0)``: every one accepted), after one
 warm-up run; prints the median over the runs of the mean per case.
 
-Database: ``KOERS_BENCH_DATABASE_URL``, else ``KOERS_TEST_DATABASE_URL``, else the local
-``koers_test``; its ``public`` schema is DROPPED and recreated. ``--sqlite`` uses a temporary
+Database: ``KOERS_BENCH_DATABASE_URL``, else the local ``koers_bench_cpu`` (created when missing);
+its ``public`` schema is DROPPED and recreated. ``--sqlite`` uses a temporary
 SQLite file instead (the embedded mode).
 
 Usage: ``.venv/bin/python bench/bench_worker_cpu.py [-n 200] [--runs 5] [--sqlite]``
@@ -63,10 +63,21 @@ from workers.workflow_runtime import WorkflowRuntime  # noqa: E402
 from workflows.calendar import WorkdayCalendar  # noqa: E402
 from workflows.registry import default_registry  # noqa: E402
 
-PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL") or os.environ.get(
-    "KOERS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_test"
-)
+# Its own database by default: the public schema is dropped, so never the test suite's.
+PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_cpu")
 SECRET = "bench-secret-key-of-at-least-32-bytes!"
+
+
+def ensure_pg_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": u.database}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+    admin.dispose()
 
 
 @dataclass
@@ -247,6 +258,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         url = f"sqlite:///{home / 'koers.db'}" if args.sqlite else PG_URL
+        if not args.sqlite:
+            ensure_pg_database(url)
         app = bootstrap(settings_for(home, url))
         prepare(app)
         counter = StatementCounter()
