@@ -15,8 +15,8 @@ of ``schema.bulk.insert_rows``, which goes to the driver directly, counts as one
 ingests a fresh batch of synthetic cases (``FeedMix(0, 0, 0, 0)``: every one accepted), after one
 warm-up run; prints the median over the runs of the mean per case.
 
-Database: ``KOERS_BENCH_DATABASE_URL``, else the local ``koers_bench_cpu`` (created when missing);
-its ``public`` schema is DROPPED and recreated. ``--sqlite`` uses a temporary
+Database: ``KOERS_BENCH_DATABASE_URL``, else the local ``koers_bench_cpu``;
+the database is DROPPED and recreated. ``--sqlite`` uses a temporary
 SQLite file instead (the embedded mode).
 
 Usage: ``.venv/bin/python bench/bench_worker_cpu.py [-n 200] [--runs 5] [--sqlite]``
@@ -42,6 +42,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from e2e_support import recreate_database  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 
 import schema.bulk  # noqa: E402
@@ -50,6 +51,7 @@ from messaging.render import Renderer  # noqa: E402
 from schema import migrate  # noqa: E402
 from schema.reference_sync import sync_reference_data  # noqa: E402
 from schema.runtime_models import OutboundEmail  # noqa: E402
+from tests.flow_helpers import fast_settings  # noqa: E402
 from workers.bootstrap import App, bootstrap  # noqa: E402
 from workers.contacts import Contacts  # noqa: E402
 from workers.email_composer import EmailComposer  # noqa: E402
@@ -57,7 +59,7 @@ from workers.email_sender import EmailSender  # noqa: E402
 from workers.feed_files import RawRecord  # noqa: E402
 from workers.intake import IntakeService  # noqa: E402
 from workers.periodic import relay_outbox  # noqa: E402
-from workers.settings import MunicipalityConfig, Settings, load_settings  # noqa: E402
+from workers.settings import Settings, load_settings  # noqa: E402
 from workers.synthetic import FeedMix, generate_records  # noqa: E402
 from workers.workflow_runtime import WorkflowRuntime  # noqa: E402
 from workflows.calendar import WorkdayCalendar  # noqa: E402
@@ -66,18 +68,6 @@ from workflows.registry import default_registry  # noqa: E402
 # Its own database by default: the public schema is dropped, so never the test suite's.
 PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_cpu")
 SECRET = "bench-secret-key-of-at-least-32-bytes!"
-
-
-def ensure_pg_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": u.database}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
 
 
 @dataclass
@@ -151,18 +141,10 @@ class StatementCounter:
 
 
 def settings_for(home: Path, url: str) -> Settings:
-    base = load_settings({"KOERS_HOME": str(home), "KOERS_DATABASE_URL": url, "KOERS_SECRET_KEY": SECRET,
-                          "KOERS_SMTP_URL": "smtp://127.0.0.1:9"})  # fmt: skip
-    from schema.reference import iter_municipalities
-
-    municipalities = {
-        m.cbs_code: MunicipalityConfig(mailbox=f"zelfmelders@{m.cbs_code.lower()}.example",
-                                       reply_from=(f"{m.cbs_code.lower()}.example",), team="Team Zelfmelders")
-        for m in iter_municipalities()
-    }  # fmt: skip
-    provinces = {p: {"escalation": f"coordinator@zvh-{p[:3].lower()}.example"}
-                 for p in ("Groningen", "Fryslân", "Drenthe")}  # fmt: skip
-    return replace(base, municipalities=municipalities, provinces=provinces)  # type: ignore[arg-type]
+    """The flow tests' settings (every municipality and province has an address), with the default
+    working-day timers, so that urgent cases are as many as in a real run."""
+    defaults = load_settings({"KOERS_HOME": str(home), "KOERS_DATABASE_URL": url, "KOERS_SECRET_KEY": SECRET})
+    return replace(fast_settings(home, url), timers=defaults.timers)
 
 
 def prepare(app: App) -> None:
@@ -259,7 +241,7 @@ def main() -> None:
         home = Path(tmp)
         url = f"sqlite:///{home / 'koers.db'}" if args.sqlite else PG_URL
         if not args.sqlite:
-            ensure_pg_database(url)
+            recreate_database(url)
         app = bootstrap(settings_for(home, url))
         prepare(app)
         counter = StatementCounter()
