@@ -14,8 +14,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``; for a SQLite file, create its folder first."""
+def make_engine(url: str, pool_size: int = 5, **kwargs: Any) -> Engine:
+    """Create an engine for ``url``; for a SQLite file, create its folder first.
+
+    ``pool_size`` (PostgreSQL): the connections kept open. A process should keep one per thread that
+    uses the database: a connection beyond the pool is closed when returned, so a worker with more
+    threads than pooled connections would connect anew (a new server backend) for most transactions.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -28,9 +33,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     # Errors must not carry row values (names, addresses) into logs or dead letters.
     kwargs.setdefault("hide_parameters", True)
-    kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, **kwargs)
+    return create_engine(url, pool_size=pool_size, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -31,12 +31,13 @@ class App:
 
     settings: Settings
     clock: Clock = utc_now
+    pool_size: int = 5  # database connections kept open: one per thread that uses the database
     _engine: Engine | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
+            self._engine = make_engine(self.settings.database_url, pool_size=self.pool_size)
         return self._engine
 
     @cached_property
@@ -53,5 +54,6 @@ class App:
             self._engine = None
 
 
-def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> App:
-    return App(settings=settings or load_settings(), clock=clock or utc_now)
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None, threads: int = 0) -> App:
+    """The application for a process that runs ``threads`` worker threads (beside its own few)."""
+    return App(settings=settings or load_settings(), clock=clock or utc_now, pool_size=max(5, threads + 4))

@@ -31,7 +31,7 @@ def configure_logging(verbose: bool, level: int = logging.INFO) -> None:
 def worker(queues: str, threads: int, verbose: bool) -> None:
     """Verwerk berichten van RabbitMQ (zaken starten, timers, e-mail)."""
     configure_logging(verbose)
-    app = bootstrap()
+    app = bootstrap(threads=threads)
     if app.settings.is_embedded:
         raise click.UsageError("koers worker heeft KOERS_BROKER_URL nodig; `koers run` doet alles in één proces")
     selected = [q.strip() for q in queues.split(",") if q.strip()]
@@ -64,7 +64,7 @@ def scheduler(verbose: bool) -> None:
 def run(threads: int, verbose: bool) -> None:
     """Alles in één proces: werkers en planner (standaard op SQLite met een interne broker)."""
     configure_logging(verbose)
-    app = bootstrap()
+    app = bootstrap(threads=threads + 4)  # and the scheduler, the mail gateway and the console
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
