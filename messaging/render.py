@@ -38,7 +38,8 @@ from messaging.email_message import (
     make_message_id,
 )
 from messaging.letter import LetterData, LetterLayout, build_pdf, recipient_lines, split_letter_text
-from workflows.model import Answer, ContactForm, Outcome
+from workflows.labels import ANSWERS, CONTACT_FORMS
+from workflows.model import Answer, Outcome
 
 __all__ = [
     "AskBackData", "Attachment", "ConfirmationData", "EscalationData", "FollowUpData", "LetterData",
@@ -53,11 +54,6 @@ _MONTHS = (
     "juli", "augustus", "september", "oktober", "november", "december",
 )  # fmt: skip
 _WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-ANSWER_LABELS = {Answer.YES: "ja", Answer.NO: "nee", Answer.UNKNOWN: "onbekend"}
-CONTACT_FORM_LABELS = {
-    ContactForm.LETTER: "reactie op brief", ContactForm.PHONE: "telefonisch",
-    ContactForm.VISIT: "huisbezoek", ContactForm.OTHER: "anders",
-}  # fmt: skip
 # key -> (label in the reply block, hint after the colon, question asked when it is missing)
 REPLY_FIELDS: dict[str, tuple[str, str, str]] = {
     "contact": ("Contact", "ja/nee", "Was er contact met de zelfmelder? Vul ja of nee in."),
@@ -281,17 +277,17 @@ def _missing_fields(outcome: Outcome) -> list[str]:
 
 
 def _contact_form_label(outcome: Outcome) -> str | None:
-    return CONTACT_FORM_LABELS[outcome.contact_form] if outcome.contact_form else None
+    return CONTACT_FORMS[outcome.contact_form] if outcome.contact_form else None
 
 
 def _recorded_lines(outcome: Outcome) -> list[tuple[str, str]]:
-    contact = ANSWER_LABELS[outcome.contact]
+    contact = ANSWERS[outcome.contact]
     if outcome.contact_form is not None:
-        contact += f" ({CONTACT_FORM_LABELS[outcome.contact_form]})"
-    lines = [("Contact met de zelfmelder", contact), ("Acties uitgezet", ANSWER_LABELS[outcome.actions])]
+        contact += f" ({CONTACT_FORMS[outcome.contact_form]})"
+    lines = [("Contact met de zelfmelder", contact), ("Acties uitgezet", ANSWERS[outcome.actions])]
     if outcome.life_domains:
         lines.append(("Leefgebieden", ", ".join(outcome.life_domains)))
-    lines.append(("Al bekend bij hulpverlening", ANSWER_LABELS[outcome.known_to_care]))
+    lines.append(("Al bekend bij hulpverlening", ANSWERS[outcome.known_to_care]))
     if outcome.note:
         lines.append(("Toelichting", outcome.note))
     return lines

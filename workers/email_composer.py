@@ -33,20 +33,8 @@ from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.case_actions import case_outcome
 from workers.contacts import Contacts
 from workflows.calendar import WorkdayCalendar
+from workflows.labels import ROUTED_BY, label
 from workflows.model import case_reference
-
-ROUTED_BY = {
-    "code": "op de gemeentecode in de aanlevering",
-    "name": "op de gemeentenaam in de aanlevering",
-    "alias": "op een andere naam van de gemeente",
-    "legacy": "via een opgeheven gemeente en haar opvolger",
-    "legacy_split_woonplaats": "via een gesplitste gemeente, beslist op woonplaats",
-    "legacy_split_postcode": "via een gesplitste gemeente, beslist op postcode",
-    "woonplaats": "op woonplaats",
-    "woonplaats_postcode": "op woonplaats en postcode",
-    "pc4": "op postcode (PC4)",
-    "operator": "door een operator gekozen",
-}
 
 
 class EmailFields(NamedTuple):
@@ -208,7 +196,7 @@ class EmailComposer:
             days_left=(case.report_date - today).days, institution=case.institution,
             sentence_days=case.sentence_days, given_names=case.given_names, surname=case.surname,
             birth_date=case.birth_date, reason=reason,
-            routed_by=ROUTED_BY.get(case.routing_method, case.routing_method),
+            routed_by=label(ROUTED_BY, case.routing_method),
             street=case.street, house_number=case.house_number, postcode=case.postcode, woonplaats=case.woonplaats,
             phone=case.phone, email=case.email, urgent=case.urgent,
         )  # fmt: skip

@@ -168,7 +168,7 @@ class WorkflowRuntime:
                 changes["urgent"] = True
                 writes.audit("marked_urgent", {})
         stage = decision.state.stage.value
-        if case_state != stage and case_state != CaseState.NEEDS_REVIEW.value:
+        if case_state != stage:
             writes.audit("stage_changed", {"from": case_state, "to": stage})
             changes["state"] = stage
         changes["updated_at"] = now

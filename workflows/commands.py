@@ -24,6 +24,8 @@ class EmailKind(StrEnum):
     SECOND_REMINDER = "second_reminder"
     ESCALATION = "escalation"
     FOLLOW_UP = "follow_up"
+    CONFIRMATION = "confirmation"  # a recorded outcome, confirmed to the one who sent it
+    ASK_BACK = "ask_back"  # the question about what could not be read in a reply
 
 
 class Recipient(StrEnum):
@@ -31,6 +33,7 @@ class Recipient(StrEnum):
 
     MUNICIPALITY = "municipality"  # the municipality's mailbox for self-reporters
     COORDINATOR = "coordinator"  # the province's coordinator (Zorg- en Veiligheidshuis)
+    SENDER = "sender"  # whoever sent the reply being answered (confirmation, ask-back)
 
 
 class CloseReason(StrEnum):

@@ -33,7 +33,11 @@ class IntakeResult(StrEnum):
 
 
 class CaseState(StrEnum):
-    """Lifecycle of a case; the workflow engine moves it after ``ACCEPTED``."""
+    """Lifecycle of a case; the workflow engine moves it after ``ACCEPTED``.
+
+    That a person must look at a case (an unreadable reply, an email in review) is not a stage:
+    it is the case's ``review_reason``, set beside whatever stage the case is in.
+    """
 
     NEEDS_ROUTING = "needs_routing"
     ACCEPTED = "accepted"
@@ -41,7 +45,6 @@ class CaseState(StrEnum):
     REMINDED = "reminded"
     ESCALATED = "escalated"
     OUTCOME_PARTIAL = "outcome_partial"
-    NEEDS_REVIEW = "needs_review"
     CLOSED = "closed"
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from workers.feed_files import FeedError, RawRecord, iter_feed
@@ -90,6 +90,14 @@ cell_text = st.text(
 )
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _cp1252(text: str) -> str:
     return text.encode("cp1252", "ignore").decode("cp1252")
 
@@ -108,8 +116,13 @@ def test_what_is_read_is_exactly_what_was_written_or_an_error_never_garbled_text
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(["dji_id", "surname", "woonplaats"])
     writer.writerows(rows)
+    data = buffer.getvalue().encode(encoding)
+    if encoding == "cp1252" and not data.isascii():
+        # Windows-1252 bytes that also form valid UTF-8 (``Â\xa0`` is the UTF-8 of ``\xa0``) say
+        # nothing about their encoding: every reader takes them for UTF-8, as it must.
+        assume(not _is_utf8(data))
     path = feed_dir / "roundtrip.csv"
-    path.write_bytes(buffer.getvalue().encode(encoding))
+    path.write_bytes(data)
 
     found = read_all(path)
 

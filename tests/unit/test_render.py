@@ -206,7 +206,7 @@ def test_confirmation_summarises_what_was_recorded(renderer: Renderer) -> None:
     outcome = Outcome(Answer.YES, ContactForm.LETTER, Answer.YES, ("huisvesting", "schulden"), Answer.NO, "Belt terug")
     mail = renderer.confirmation(ConfirmationData("ZM-000042", "Leeuwarden", outcome), to=MAILBOX, message_id="<a@b.c>")
 
-    for line in ("- Contact met de zelfmelder: ja (reactie op brief)", "- Acties uitgezet: ja",
+    for line in ("- Contact met de zelfmelder: ja (reactie op de brief)", "- Acties uitgezet: ja",
                  "- Leefgebieden: huisvesting, schulden", "- Al bekend bij hulpverlening: nee",
                  "- Toelichting: Belt terug", "Klopt iets niet? Antwoord op deze e-mail"):  # fmt: skip
         assert line in mail.text, line

@@ -38,27 +38,15 @@ from workers.web.app import create_app
 from workers.web.server import WebServer
 from workers.wiring import intake_service
 from workflows.durations import parse_duration
+from workflows.labels import CASE_STATES, INBOUND_STATES, label
+from workflows.model import CaseState
+from workflows.states import InboundState
 
 DEMO_TIMERS = {"first_reminder": "PT5S", "second_reminder": "PT10S", "escalate_after": "PT15S",
                "partial_follow_up": "PT5S"}  # fmt: skip
-REPLY_LABELS = {
-    "processed": "vastgelegd",
-    "needs_review": "onleesbaar, teruggevraagd",
-    "quarantined": "quarantaine",
-    "ignored": "automatisch antwoord",
-    "bounce": "onbestelbaar",
-    "rejected": "geweigerd",
-}
-STATE_LABELS = {
-    "needs_routing": "gemeente onduidelijk (operator kiest)",
-    "accepted": "geaccepteerd, workflow start",
-    "notified": "melding verstuurd",
-    "reminded": "herinnerd",
-    "escalated": "geëscaleerd naar coördinator",
-    "outcome_partial": "uitkomst deels bekend",
-    "needs_review": "antwoord te beoordelen",
-    "closed": "afgesloten",
-}
+
+# Stages in which a case waits for nobody but a person (or is done): the flow has run its course.
+_AT_REST = (CaseState.NEEDS_ROUTING, CaseState.ESCALATED, CaseState.CLOSED)
 
 
 def _demo_app(seed: int | None) -> tuple[App, int]:
@@ -131,11 +119,11 @@ def _follow_flow(app: App, staff: StaffSimulation, max_wait: int) -> None:
     while time.monotonic() - started < max_wait:
         staff.step(app.clock())
         states = _states(app)
-        line = ", ".join(f"{STATE_LABELS.get(s, s)} {n}" for s, n in sorted(states.items()))
+        line = ", ".join(f"{label(CASE_STATES, s)} {n}" for s, n in sorted(states.items()))
         if line != last:
             click.echo(f"  {time.monotonic() - started:5.1f} s  {line}")
             last = line
-        moving = sum(n for s, n in states.items() if s in ("accepted", "notified", "reminded", "outcome_partial"))
+        moving = sum(n for s, n in states.items() if s not in _AT_REST)
         if not moving and not staff.pending and not _unread_replies(app):
             click.echo(f"  gemeenten stuurden {staff.sent} antwoorden")
             return
@@ -165,7 +153,7 @@ def _show_console(app: App, running: Running) -> None:
 def _unread_replies(app: App) -> int:
     with app.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(InboundMessage)
-                                  .where(InboundMessage.state == "received")) or 0)  # fmt: skip
+                                  .where(InboundMessage.state == InboundState.RECEIVED)) or 0)  # fmt: skip
 
 
 def _print_outcome(app: App) -> None:
@@ -182,11 +170,11 @@ def _print_outcome(app: App) -> None:
         urgent = session.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.urgent.is_(True)))
         open_questions = session.execute(
             select(CaseRow.dji_id, CaseRow.routing_method, CaseRow.routing_candidates)
-            .where(CaseRow.state == "needs_routing").order_by(CaseRow.id).limit(10)
+            .where(CaseRow.state == CaseState.NEEDS_ROUTING).order_by(CaseRow.id).limit(10)
         ).all()  # fmt: skip
     click.echo("\nZaken per status:")
     for state, n in sorted(_states(app).items()):
-        click.echo(f"  {STATE_LABELS.get(state, state):<40} {n:>5}")
+        click.echo(f"  {label(CASE_STATES, state):<40} {n:>5}")
     click.echo(f"  waarvan urgent (meldingsdatum binnen 5 werkdagen)  {urgent}")
     click.echo("Zaken per provincie: " + ", ".join(f"{p} {n}" for p, n in per_province))
     click.echo("E-mails:")
@@ -201,7 +189,7 @@ def _print_outcome(app: App) -> None:
             .group_by(CaseRow.outcome_contact, CaseRow.outcome_contact_form, CaseRow.outcome_actions)
         ).all()  # fmt: skip
         review = session.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.review_reason.is_not(None)))
-    click.echo("Antwoorden van gemeenten: " + ", ".join(f"{REPLY_LABELS.get(s, s)} {n}" for s, n in sorted(inbound)))
+    click.echo("Antwoorden van gemeenten: " + ", ".join(f"{label(INBOUND_STATES, s)} {n}" for s, n in sorted(inbound)))
     click.echo(f"Zaken met een antwoord dat een mens moet bekijken: {review}")
     click.echo("Uitkomsten (contact / vorm / acties):")
     for contact, form, actions, n in sorted(outcomes, key=lambda r: -r[3]):

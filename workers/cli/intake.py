@@ -15,21 +15,13 @@ from workers.bootstrap import App, bootstrap
 from workers.feed_files import FeedError, iter_feed
 from workers.intake import IntakeService, IntakeSummary
 from workers.wiring import intake_service
+from workflows.labels import INTAKE_RESULTS
+from workflows.model import IntakeResult
 
-VALUE_LABELS = {
-    "accepted": "geaccepteerd",
-    "duplicate": "dubbel",
-    "ineligible": "buiten doelgroep",
-    "rejected": "afgewezen",
-    "needs_routing": "gemeente onduidelijk",
-}
-RESULT_LABELS = {
-    "accepted": "geaccepteerd",
-    "duplicates": "dubbel",
-    "ineligible": "buiten doelgroep",
-    "rejected": "afgewezen",
-    "needs_routing": "gemeente onduidelijk",
-}
+# The keys of ``IntakeSummary.to_json`` in the order people read them, with the result each counts.
+COUNTED = (("accepted", IntakeResult.ACCEPTED), ("duplicates", IntakeResult.DUPLICATE),
+           ("ineligible", IntakeResult.INELIGIBLE), ("rejected", IntakeResult.REJECTED),
+           ("needs_routing", IntakeResult.NEEDS_ROUTING))  # fmt: skip
 
 
 def _progress(label: str) -> Callable[[int], None]:
@@ -54,13 +46,13 @@ def ingest_file(app: App, service: IntakeService, path: Path, keep_results: bool
 def print_summary(summary: IntakeSummary) -> None:
     data = summary.to_json()
     click.echo(f"{summary.source}: {data['received']} ontvangen")
-    for key, label in RESULT_LABELS.items():
-        click.echo(f"  {label:<22} {data[key]:>7}")
+    for key, result in COUNTED:
+        click.echo(f"  {INTAKE_RESULTS[result]:<22} {data[key]:>7}")
     for result in summary.results:
-        if result.result.value in ("rejected", "ineligible", "needs_routing", "duplicate"):
+        if result.result is not IntakeResult.ACCEPTED:
             who = result.dji_id or "(geen dji_id)"
             reasons = "; ".join(result.reasons) if result.reasons else ""
-            click.echo(f"  regel {result.line} {who}: {VALUE_LABELS[result.result.value]}"
+            click.echo(f"  regel {result.line} {who}: {INTAKE_RESULTS[result.result]}"
                        + (f" — {reasons}" if reasons else ""))
 
 

@@ -16,15 +16,8 @@ from workers.inbound_store import store_inbound
 from workers.mail_gateway import MAX_MESSAGE_BYTES, GatewayHandler, own_address, start_gateway
 from workers.runner import wait_for_signal
 from workers.services import build_services
-
-STATE_LABELS = {
-    "processed": "uitkomst vastgelegd",
-    "needs_review": "te beoordelen (afzender is om verduidelijking gevraagd)",
-    "quarantined": "in quarantaine",
-    "ignored": "genegeerd (automatisch antwoord)",
-    "bounce": "onbestelbaar-melding",
-    "rejected": "geweigerd",
-}
+from workflows.labels import INBOUND_OUTCOMES, label
+from workflows.states import InboundSource, InboundState
 
 
 @click.command(name="mail-gateway")
@@ -59,15 +52,16 @@ def import_replies(files: tuple[Path, ...], as_json: bool) -> None:
     for path in files:
         raw = path.read_bytes()
         if len(raw) > MAX_MESSAGE_BYTES:
-            results.append({"file": str(path), "state": "rejected", "reason": "bericht is groter dan 10 MB"})
+            results.append({"file": str(path), "state": InboundState.REJECTED.value,
+                            "reason": "bericht is groter dan 10 MB"})
             continue
         with app.sessions.begin() as session:
-            inbound_id = store_inbound(session, raw, source="import", envelope_from=None, envelope_to=[],
+            inbound_id = store_inbound(session, raw, source=InboundSource.IMPORT, envelope_from=None, envelope_to=[],
                                        now=app.clock())  # fmt: skip
         try:
             state = services.replies.process(inbound_id)
         except MessageTooLargeError:
-            state = "rejected"
+            state = InboundState.REJECTED.value
         with app.sessions() as session:
             row = session.get(InboundMessage, inbound_id)
             reason = row.reason if row else None
@@ -79,4 +73,4 @@ def import_replies(files: tuple[Path, ...], as_json: bool) -> None:
         return
     for r in results:
         state = str(r["state"])
-        click.echo(f"{r['file']}: {STATE_LABELS.get(state, state)} — {r['reason']}")
+        click.echo(f"{r['file']}: {label(INBOUND_OUTCOMES, state)} — {r['reason']}")

@@ -30,8 +30,8 @@ from workers.web import (
     auth,
     case_routes,
     dead_letter_routes,
+    formatting,
     inbound_routes,
-    labels,
     overview_routes,
     report_routes,
     triage_routes,
@@ -40,6 +40,7 @@ from workers.web.auth import IDLE_TIMEOUT, MAX_SESSION, LoginRequired
 from workers.web.context import VIEWER_KEY, WebState
 from workers.web.csrf import CsrfMiddleware, ensure_csrf
 from workers.web.throttle import LoginThrottle
+from workflows import labels
 from workflows.model import case_reference
 
 HERE = Path(__file__).parent
@@ -89,8 +90,9 @@ def _base_context(request: Request) -> dict[str, Any]:
 def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
-    env.filters.update(local_time=labels.local_time, dutch_date=labels.dutch_date, days_left=labels.days_left,
-                       percent=labels.percent, duration=labels.duration)  # fmt: skip
+    env.filters.update(local_time=formatting.local_time, dutch_date=formatting.dutch_date,
+                       days_left=formatting.days_left, percent=formatting.percent,
+                       duration=formatting.duration)  # fmt: skip
     env.globals.update(label=labels.label, L=labels, ref=case_reference)
     return Jinja2Templates(env=env, context_processors=[_base_context])
 

@@ -11,10 +11,10 @@ from starlette.routing import Route
 from workers.case_actions import CaseActionError, clear_review, record_outcome
 from workers.web.case_view import case_view, event_summary
 from workers.web.context import WebState, flash, in_thread, int_param, redirect, render, state_of, viewer_of
-from workers.web.labels import CASE_STATES
 from workers.web.outcome_form import OutcomeFormError, form_choices, parse_outcome_form
 from workers.web.queries import PAGE_SIZE, board_summary, case_list, deadline_board, municipalities
 from workers.web.scope import Viewer, case_or_404, email_or_404, municipality_filter
+from workflows.labels import CASE_STATES
 from workflows.model import Outcome
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from schema.models import AuditEvent, CaseRow, MunicipalityRow
 from schema.runtime_models import InboundMessage, OutboundEmail, Timer, WorkflowInstance
 from workers.case_actions import case_outcome
-from workers.web.labels import CASE_STATES, CLOSE_REASONS, EMAIL_KINDS, ROUTING_METHODS, TIMERS, label, local_time
+from workers.web.formatting import local_time
 from workers.web.scope import Viewer
+from workflows.labels import CASE_STATES, CLOSE_REASONS, EMAIL_KINDS, ROUTING_METHODS, TIMERS, label
 from workflows.model import case_reference
 
 

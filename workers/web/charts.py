@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workers.web.labels import MONTHS
+from workflows.labels import MONTHS
 
 # (ratio name in the report, Dutch label, CSS class)
 PROVINCE_SERIES = (

@@ -11,8 +11,8 @@ from starlette.routing import Route
 from schema.runtime_models import DeadLetter
 from workers.dead_letters import DeadLetterError, discard, list_dead_letters, replay
 from workers.web.context import WebState, flash, in_thread, redirect, render, state_of, viewer_of
-from workers.web.labels import DEAD_LETTER_STATES
 from workers.web.scope import Viewer, not_found, require_operator
+from workflows.labels import DEAD_LETTER_STATES
 
 
 def _list(state: WebState, which: str | None) -> list[dict[str, Any]]:

@@ -1,0 +1,207 @@
+"""The Dutch words for every value Koers shows to people: the console, the CLI, templates and emails.
+
+Code and database keep the English values of the enums; people read these. Each mapping is keyed
+by its enum, so a state added to an enum without a word here is caught by ``tests/unit/test_labels``.
+``label(mapping, value)`` is how every caller looks one up (an unknown value shows as itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from workflows.commands import CloseReason, EmailKind, Recipient
+from workflows.definition import ESCALATION_TIMER, FOLLOW_UP_TIMER, WINDOW_CLOSE_TIMER
+from workflows.model import Answer, CaseState, ContactForm, IntakeResult
+from workflows.states import (
+    AuditKind,
+    DeadLetterState,
+    EmailState,
+    InboundSource,
+    InboundState,
+    MessageKind,
+    RoutingMethod,
+    TimerState,
+)
+
+CASE_STATES: Mapping[CaseState, str] = {
+    CaseState.NEEDS_ROUTING: "Gemeente kiezen",
+    CaseState.ACCEPTED: "Geaccepteerd",
+    CaseState.NOTIFIED: "Gemeente geïnformeerd",
+    CaseState.REMINDED: "Herinnerd",
+    CaseState.ESCALATED: "Geëscaleerd",
+    CaseState.OUTCOME_PARTIAL: "Uitkomst deels bekend",
+    CaseState.CLOSED: "Afgesloten",
+}
+INTAKE_RESULTS: Mapping[IntakeResult, str] = {
+    IntakeResult.ACCEPTED: "geaccepteerd",
+    IntakeResult.DUPLICATE: "dubbel",
+    IntakeResult.INELIGIBLE: "buiten doelgroep",
+    IntakeResult.REJECTED: "afgewezen",
+    IntakeResult.NEEDS_ROUTING: "gemeente onduidelijk",
+}
+TIMERS: Mapping[str, str] = {
+    "first_reminder": "Eerste herinnering",
+    "second_reminder": "Tweede herinnering",
+    ESCALATION_TIMER: "Escalatie naar de coördinator",
+    FOLLOW_UP_TIMER: "Vervolgvraag over acties",
+    WINDOW_CLOSE_TIMER: "Meldingsdatum: zaak sluit",
+}
+TIMER_STATES: Mapping[TimerState, str] = {
+    TimerState.PENDING: "gepland",
+    TimerState.CLAIMED: "wordt uitgevoerd",
+    TimerState.DONE: "uitgevoerd",
+    TimerState.CANCELLED: "vervallen",
+}
+EMAIL_KINDS: Mapping[EmailKind, str] = {
+    EmailKind.NOTIFICATION: "Melding met brief",
+    EmailKind.REMINDER: "Herinnering",
+    EmailKind.SECOND_REMINDER: "Tweede herinnering",
+    EmailKind.ESCALATION: "Escalatie",
+    EmailKind.FOLLOW_UP: "Vervolgvraag",
+    EmailKind.CONFIRMATION: "Bevestiging",
+    EmailKind.ASK_BACK: "Terugvraag",
+}
+RECIPIENTS: Mapping[Recipient, str] = {
+    Recipient.MUNICIPALITY: "gemeente",
+    Recipient.COORDINATOR: "coördinator",
+    Recipient.SENDER: "afzender van het antwoord",
+}
+EMAIL_STATES: Mapping[EmailState, str] = {
+    EmailState.QUEUED: "In de wachtrij",
+    EmailState.SENDING: "Wordt verzonden",
+    EmailState.SENT: "Verzonden",
+    EmailState.FAILED: "Mislukt",
+    EmailState.NEEDS_REVIEW: "Controleren",
+    EmailState.BOUNCED: "Onbestelbaar",
+    EmailState.CANCELLED: "Ingetrokken",
+}
+INBOUND_STATES: Mapping[InboundState, str] = {
+    InboundState.RECEIVED: "Ontvangen",
+    InboundState.PROCESSED: "Verwerkt",
+    InboundState.NEEDS_REVIEW: "Beoordelen",
+    InboundState.QUARANTINED: "In quarantaine",
+    InboundState.IGNORED: "Genegeerd (automatisch antwoord)",
+    InboundState.BOUNCE: "Onbestelbaarheidsmelding",
+    InboundState.REJECTED: "Geweigerd",
+    InboundState.DISCARDED: "Weggegooid",
+}
+# How an inbound state reads in a sentence about what happened to a reply (CLI, demo).
+INBOUND_OUTCOMES: Mapping[InboundState, str] = {
+    InboundState.RECEIVED: "nog niet gelezen",
+    InboundState.PROCESSED: "uitkomst vastgelegd",
+    InboundState.NEEDS_REVIEW: "te beoordelen (afzender is om verduidelijking gevraagd)",
+    InboundState.QUARANTINED: "in quarantaine (niet vertrouwd of geen zaak)",
+    InboundState.IGNORED: "genegeerd (automatisch bericht of al gelezen)",
+    InboundState.BOUNCE: "onbestelbaarheidsmelding",
+    InboundState.REJECTED: "geweigerd (onleesbaar bericht)",
+    InboundState.DISCARDED: "weggegooid",
+}
+MESSAGE_KINDS: Mapping[MessageKind, str] = {
+    MessageKind.REPLY: "antwoord",
+    MessageKind.AUTO_REPLY: "automatisch bericht",
+    MessageKind.BOUNCE: "onbestelbaarheidsmelding",
+    MessageKind.FORWARD: "doorgestuurd bericht",
+    MessageKind.MALFORMED: "onleesbaar bericht",
+}
+INBOUND_SOURCES: Mapping[InboundSource, str] = {
+    InboundSource.SMTP: "mailgateway",
+    InboundSource.IMPORT: "import",
+    InboundSource.IMAP: "mailbox",
+}
+DEAD_LETTER_STATES: Mapping[DeadLetterState, str] = {
+    DeadLetterState.DEAD: "Open",
+    DeadLetterState.REPLAYED: "Opnieuw aangeboden",
+    DeadLetterState.DISCARDED: "Weggegooid",
+}
+ANSWERS: Mapping[Answer, str] = {Answer.YES: "ja", Answer.NO: "nee", Answer.UNKNOWN: "onbekend"}
+CONTACT_FORMS: Mapping[ContactForm, str] = {
+    ContactForm.LETTER: "reactie op de brief",
+    ContactForm.PHONE: "telefonisch",
+    ContactForm.VISIT: "huisbezoek",
+    ContactForm.OTHER: "anders",
+}
+CLOSE_REASONS: Mapping[CloseReason, str] = {
+    CloseReason.OUTCOME_COMPLETE: "uitkomst compleet",
+    CloseReason.WINDOW_CLOSED_WITH_OUTCOME: "meldingsdatum bereikt, met uitkomst",
+    CloseReason.WINDOW_CLOSED_PARTIAL: "meldingsdatum bereikt, uitkomst deels bekend",
+    CloseReason.WINDOW_CLOSED_WITHOUT_OUTCOME: "meldingsdatum bereikt, zonder uitkomst",
+    CloseReason.OPERATOR: "door een operator gesloten",
+}
+# Short names of routing methods, for the console's lists and the case page.
+ROUTING_METHODS: Mapping[RoutingMethod, str] = {
+    RoutingMethod.CODE: "CBS- of BRP-code",
+    RoutingMethod.NAME: "gemeentenaam",
+    RoutingMethod.ALIAS: "andere naam van de gemeente",
+    RoutingMethod.LEGACY: "opgeheven gemeente, via de opvolger",
+    RoutingMethod.LEGACY_SPLIT_WOONPLAATS: "gesplitste gemeente, via de woonplaats",
+    RoutingMethod.LEGACY_SPLIT_POSTCODE: "gesplitste gemeente, via de postcode",
+    RoutingMethod.WOONPLAATS: "woonplaats",
+    RoutingMethod.WOONPLAATS_POSTCODE: "woonplaats en postcode",
+    RoutingMethod.PC4: "postcode (PC4)",
+    RoutingMethod.AMBIGUOUS: "meerdere gemeenten mogelijk",
+    RoutingMethod.CONFLICT: "gegevens spreken elkaar tegen",
+    RoutingMethod.UNKNOWN: "gemeente onbekend",
+    RoutingMethod.OUT_OF_REGION: "buiten de regio",
+    RoutingMethod.OPERATOR: "gekozen door een operator",
+}
+# The same methods as the notification says them: "Deze zaak is aan uw gemeente toegewezen <…>".
+ROUTED_BY: Mapping[RoutingMethod, str] = {
+    RoutingMethod.CODE: "op de gemeentecode in de aanlevering",
+    RoutingMethod.NAME: "op de gemeentenaam in de aanlevering",
+    RoutingMethod.ALIAS: "op een andere naam van de gemeente",
+    RoutingMethod.LEGACY: "via een opgeheven gemeente en haar opvolger",
+    RoutingMethod.LEGACY_SPLIT_WOONPLAATS: "via een gesplitste gemeente, beslist op woonplaats",
+    RoutingMethod.LEGACY_SPLIT_POSTCODE: "via een gesplitste gemeente, beslist op postcode",
+    RoutingMethod.WOONPLAATS: "op woonplaats",
+    RoutingMethod.WOONPLAATS_POSTCODE: "op woonplaats en postcode",
+    RoutingMethod.PC4: "op postcode (PC4)",
+    RoutingMethod.OPERATOR: "door een operator gekozen",
+}
+EVENTS: Mapping[AuditKind, str] = {
+    AuditKind.CASE_CREATED: "Zaak aangemaakt",
+    AuditKind.WORKFLOW_STARTED: "Workflow gestart",
+    AuditKind.TIMER_SCHEDULED: "Termijn gepland",
+    AuditKind.TIMERS_CANCELLED: "Termijnen vervallen",
+    AuditKind.EMAIL_QUEUED: "E-mail klaargezet",
+    AuditKind.STAGE_CHANGED: "Fase gewijzigd",
+    AuditKind.CASE_CLOSED: "Zaak afgesloten",
+    AuditKind.MARKED_URGENT: "Spoed",
+    AuditKind.OUTCOME_RECORDED: "Uitkomst vastgelegd",
+    AuditKind.REVIEW_NEEDED: "Beoordeling nodig",
+    AuditKind.REVIEW_CLEARED: "Beoordeling afgerond",
+    AuditKind.MUNICIPALITY_ASSIGNED: "Gemeente gekozen",
+    AuditKind.INBOUND_DISCARDED: "Bericht weggegooid",
+    AuditKind.EMAIL_SENDING: "E-mail wordt verzonden",
+    AuditKind.EMAIL_SENT: "E-mail verzonden",
+    AuditKind.EMAIL_RETRY: "E-mail: nieuwe poging",
+    AuditKind.EMAIL_FAILED: "E-mail mislukt",
+    AuditKind.EMAIL_NEEDS_REVIEW: "E-mail controleren",
+    AuditKind.EMAIL_BOUNCED: "E-mail onbestelbaar",
+    AuditKind.REPLY_PROCESSED: "Antwoord verwerkt",
+    AuditKind.REPLY_NEEDS_REVIEW: "Antwoord te beoordelen",
+    AuditKind.REPLY_QUARANTINED: "Antwoord in quarantaine",
+    AuditKind.REPLY_IGNORED: "Automatisch antwoord genegeerd",
+    AuditKind.REPLY_REJECTED: "Antwoord geweigerd",
+    AuditKind.REPLY_BOUNCE: "Onbestelbaarheidsmelding",
+    AuditKind.DEAD_LETTER_REPLAYED: "Dead letter opnieuw aangeboden",
+    AuditKind.DEAD_LETTER_DISCARDED: "Dead letter weggegooid",
+    AuditKind.PERSONAL_DATA_PURGED: "Persoonsgegevens verwijderd",
+    AuditKind.USER_ADDED: "Gebruiker toegevoegd",
+    AuditKind.USER_DEACTIVATED: "Gebruiker gedeactiveerd",
+    AuditKind.API_TOKEN_ADDED: "API-token toegevoegd",
+    AuditKind.LOGIN: "Ingelogd",
+    AuditKind.LOGIN_FAILED: "Inloggen mislukt",
+    AuditKind.LOGOUT: "Uitgelogd",
+    AuditKind.REPORT_EXPORTED: "Rapport gedownload",
+}
+MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+def label(mapping: Mapping[StrEnum, str] | Mapping[str, str], value: object) -> str:
+    """The Dutch word for ``value`` in ``mapping``, or the value itself (``_`` as spaces) if it has none."""
+    if value is None:
+        return "—"
+    text = str(value)
+    found = mapping.get(text)  # type: ignore[call-overload]  # StrEnum members hash and compare as their value
+    return found if found is not None else text.replace("_", " ")
