@@ -15,7 +15,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from schema import bulk
-from schema.models import AuditEvent, CaseRow, IntakeBatch, IntakeRecord
+from schema.models import CaseRow, IntakeBatch, IntakeRecord
 
 # Fields compared when a dji_id arrives again, to tell operators that the repeat differs.
 COMPARED_FIELDS = (
@@ -72,7 +72,3 @@ def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, 
 
 def insert_intake_records(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     bulk.insert_rows(session, cast(Table, IntakeRecord.__table__), rows)
-
-
-def insert_audit_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    bulk.insert_rows(session, cast(Table, AuditEvent.__table__), rows)

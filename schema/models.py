@@ -104,7 +104,7 @@ class IntakeRecord(Base):
 
 
 class CaseRow(Base):
-    """A self-reporter: the case that the workflow runs on."""
+    """A self-reporter: the case that the workflow runs on, with its workflow instance."""
 
     __tablename__ = "cases"
 
@@ -145,6 +145,13 @@ class CaseRow(Base):
     review_reason: Mapped[str | None] = mapped_column(String(300))
     # Personal data removed after the retention period (the figures stay for the report).
     purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The workflow instance the case runs (none while it waits for routing or its start): the
+    # definition and the version it started with, and the engine's bookkeeping (when it started, its
+    # deadline, the timers pending and ever scheduled). Stage, urgency, outcome and closure are the
+    # columns above: each fact of a case is kept once, here, and written only by ``schema.case_store``.
+    workflow: Mapped[str | None] = mapped_column(String(60))
+    workflow_version: Mapped[int | None] = mapped_column(Integer)
+    workflow_progress: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class AuditEvent(Base):

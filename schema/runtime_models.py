@@ -1,4 +1,4 @@
-"""Tables of the workflow runtime: instances, timers, outbox, outbound email, dead letters.
+"""Tables of the workflow runtime: timers, outbox, outbound email, inbound mail, dead letters.
 
 Timers are rows (``due_at``) claimed by a sweep, never delayed broker messages. The outbox holds
 the messages a state change causes, committed in the same transaction; a relay publishes them.
@@ -19,23 +19,8 @@ from schema.base import Base, BigId, UtcDateTime
 TS = UtcDateTime()
 
 
-class WorkflowInstance(Base):
-    """One case's run of one definition version; ``state`` is the engine's ``InstanceState``."""
-
-    __tablename__ = "workflow_instances"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
-    definition: Mapped[str] = mapped_column(String(60))
-    version: Mapped[int] = mapped_column(Integer)
-    stage: Mapped[str] = mapped_column(String(20), index=True)
-    state: Mapped[dict[str, Any]]
-    created_at: Mapped[datetime] = mapped_column(TS)
-    updated_at: Mapped[datetime] = mapped_column(TS)
-
-
 class Timer(Base):
-    """A reminder, escalation or window close that is due at ``due_at``.
+    """A reminder, escalation or window close of a case's workflow, due at ``due_at``; names are unique per case.
 
     States: pending → claimed (by the sweep, with a message queued) → done, or cancelled.
     The (state, due_at) index keeps the sweep's cost proportional to the due timers only.
@@ -45,8 +30,7 @@ class Timer(Base):
     __table_args__ = (Index("ix_timers_state_due_at", "state", "due_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     name: Mapped[str] = mapped_column(String(40))
     due_at: Mapped[datetime] = mapped_column(TS)
     state: Mapped[str] = mapped_column(String(12))

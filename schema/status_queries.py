@@ -14,10 +14,15 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from schema.models import AuditEvent, CaseRow
 from schema.runtime_models import DeadLetter, Heartbeat, InboundMessage, OutboundEmail, OutboxMessage, Timer
+from workflows.model import CaseState
+from workflows.states import AuditKind, DeadLetterState, EmailState, InboundState, TimerState
 
 # Audit events that the metrics count as throughput (a fixed list keeps the query on the index).
-COUNTED_EVENTS = ("outcome_recorded", "case_closed", "marked_urgent", "review_needed", "dead_letter_replayed",
-                  "dead_letter_discarded")  # fmt: skip
+COUNTED_EVENTS = tuple(e.value for e in (AuditKind.OUTCOME_RECORDED, AuditKind.CASE_CLOSED, AuditKind.MARKED_URGENT,
+                                          AuditKind.REVIEW_NEEDED, AuditKind.DEAD_LETTER_REPLAYED,
+                                          AuditKind.DEAD_LETTER_DISCARDED))  # fmt: skip
+# The review flag of a case is counted under the same word as the inbound state it mirrors.
+NEEDS_REVIEW = InboundState.NEEDS_REVIEW.value
 
 
 def _count_when(condition: Any) -> Any:
@@ -45,15 +50,16 @@ def outbox_lag(session: Session, now: datetime) -> dict[str, Any]:
 
 def timer_counts(session: Session, now: datetime, overdue_after: timedelta) -> dict[str, Any]:
     """Pending timers: total, due now, overdue (due longer ago than the sweep should take); claimed."""
-    pending = Timer.state == "pending"
+    pending = Timer.state == TimerState.PENDING
     row = session.execute(
         select(_count_when(pending), _count_when(pending & (Timer.due_at <= now)),
-               _count_when(pending & (Timer.due_at <= now - overdue_after)), _count_when(Timer.state == "claimed"))
-        .where(Timer.state.in_(("pending", "claimed")))
+               _count_when(pending & (Timer.due_at <= now - overdue_after)),
+               _count_when(Timer.state == TimerState.CLAIMED))
+        .where(Timer.state.in_(TimerState.waiting()))
     ).one()  # fmt: skip
     pending_total, due_now, overdue, claimed = (int(v) for v in row)
-    return {"pending": pending_total, "due_now": due_now, "overdue": overdue, "claimed": claimed,
-            "overdue_after_seconds": overdue_after.total_seconds()}  # fmt: skip
+    return {TimerState.PENDING.value: pending_total, "due_now": due_now, "overdue": overdue,
+            TimerState.CLAIMED.value: claimed, "overdue_after_seconds": overdue_after.total_seconds()}  # fmt: skip
 
 
 def heartbeat_times(session: Session) -> dict[str, datetime | None]:
@@ -70,22 +76,24 @@ def case_counts(session: Session) -> dict[str, Any]:
     return {
         "total": sum(by_state.values()),
         "by_state": by_state,
-        "needs_routing": by_state.get("needs_routing", 0),
-        "needs_review": sum(int(review) for _, _, review in rows),
+        CaseState.NEEDS_ROUTING.value: by_state.get(CaseState.NEEDS_ROUTING, 0),
+        NEEDS_REVIEW: sum(int(review) for _, _, review in rows),
     }
 
 
 def inbound_counts(session: Session) -> dict[str, Any]:
     """Inbound messages by state; quarantined and needs-review separately for the attention list."""
     by_state = counts_by(session, InboundMessage.state)
-    return {"by_state": by_state, "quarantined": by_state.get("quarantined", 0),
-            "needs_review": by_state.get("needs_review", 0)}  # fmt: skip
+    return {"by_state": by_state, InboundState.QUARANTINED.value: by_state.get(InboundState.QUARANTINED, 0),
+            NEEDS_REVIEW: by_state.get(InboundState.NEEDS_REVIEW, 0)}  # fmt: skip
 
 
 def dead_letter_counts(session: Session) -> dict[str, int]:
     """Unresolved dead letters (state ``dead``) per queue (delay-queue names folded into their queue)."""
     rows = session.execute(
-        select(DeadLetter.queue_name, func.count()).where(DeadLetter.state == "dead").group_by(DeadLetter.queue_name)
+        select(DeadLetter.queue_name, func.count())
+        .where(DeadLetter.state == DeadLetterState.DEAD)
+        .group_by(DeadLetter.queue_name)
     )
     counts: dict[str, int] = {}
     for queue, count in rows:
@@ -97,7 +105,9 @@ def dead_letter_counts(session: Session) -> dict[str, int]:
 def throughput(session: Session) -> dict[str, Any]:
     """Monotonic totals for the metrics: emails sent by kind, cases created, counted audit events."""
     sent = session.execute(
-        select(OutboundEmail.kind, func.count()).where(OutboundEmail.state == "sent").group_by(OutboundEmail.kind)
+        select(OutboundEmail.kind, func.count())
+        .where(OutboundEmail.state == EmailState.SENT)
+        .group_by(OutboundEmail.kind)
     )
     events = session.execute(
         select(AuditEvent.event, func.count()).where(AuditEvent.event.in_(COUNTED_EVENTS)).group_by(AuditEvent.event)

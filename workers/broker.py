@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.runtime_models import DeadLetter
+from workflows.states import DeadLetterState
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class DeadLetters(Middleware):
         row = {
             "message_id": message.message_id, "queue_name": message.queue_name, "actor_name": message.actor_name,
             "args": list(message.args), "error": error[:500], "retries": int(message.options.get("retries", 0)),
-            "failed_at": self._clock(), "state": "dead",
+            "failed_at": self._clock(), "state": DeadLetterState.DEAD.value,
         }  # fmt: skip
         try:
             with sessions.begin() as session:

@@ -4,7 +4,7 @@
 accepted. A worker that dies in between leaves a ``sending`` row: a later attempt finds it stale
 and puts it to review instead of sending again (the server may well have delivered it). Transient
 SMTP errors put the row back to ``queued`` and retry with backoff; permanent ones fail it at once,
-visibly. Every transition is an audit event.
+visibly. Every transition is an audit event, written with it (``schema.email_store.move``).
 """
 
 from __future__ import annotations
@@ -12,28 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.smtp import AmbiguousDeliveryError, Mailer, PermanentMailError, TransientMailError
-from schema.models import AuditEvent
-from schema.runtime_models import OutboundEmail
-from workers.email_composer import LOAD_FOR_SENDING, EmailComposer, EmailFields, split_loaded
+from schema import email_store
+from schema.email_store import EmailFields
+from workers.email_composer import EmailComposer
 from workers.errors import PermanentError, RetryLaterError
+from workflows.states import AuditKind, EmailState
 
-FINAL_STATES = frozenset({"sent", "failed", "bounced", "needs_review"})
-
-_EMAILS = cast(Table, OutboundEmail.__table__)
-_INSERT_AUDIT = insert(cast(Table, AuditEvent.__table__)).inline()  # no RETURNING of the id: nobody needs it
-_LOCK_EMAIL = select(_EMAILS.c.state, _EMAILS.c.attempts).where(_EMAILS.c.id == bindparam("email_id")).with_for_update()
-# The SET clause comes from the parameters' keys (columns); the WHERE clause from the b_ ones.
-_UPDATE_EMAIL = update(_EMAILS).where(_EMAILS.c.id == bindparam("b_id"))
-_UPDATE_EMAIL_IF_UNCHANGED = _UPDATE_EMAIL.where(
-    _EMAILS.c.state == bindparam("b_state"), _EMAILS.c.attempts == bindparam("b_attempts")
-)
+ACTOR = "mailer"
 
 
 class EmailSender:
@@ -66,94 +57,72 @@ class EmailSender:
             response = self._mailer.send(message)
         except TransientMailError as exc:
             if attempts >= self._max_attempts:
-                error = f"na {attempts} pogingen nog steeds: {exc}"
-                self._finish(email, "failed", error=error, event="email_failed")
-                return "failed"
-            self._finish(email, "queued", error=str(exc), event="email_retry")
+                self._finish(email, EmailState.FAILED, AuditKind.EMAIL_FAILED,
+                             error=f"na {attempts} pogingen nog steeds: {exc}")  # fmt: skip
+                return EmailState.FAILED
+            self._finish(email, EmailState.QUEUED, AuditKind.EMAIL_RETRY, error=str(exc))
             raise RetryLaterError(f"e-mail {email_id}: tijdelijke fout, opnieuw proberen") from exc
         except PermanentMailError as exc:
-            self._finish(email, "failed", error=str(exc), event="email_failed")
-            return "failed"
+            self._finish(email, EmailState.FAILED, AuditKind.EMAIL_FAILED, error=str(exc))
+            return EmailState.FAILED
         except AmbiguousDeliveryError as exc:
             # The server may have it: sending again could deliver it twice. A person checks.
-            self._finish(email, "needs_review", error=f"{exc} — controleer voor opnieuw versturen",
-                         event="email_needs_review")  # fmt: skip
-            return "needs_review"
-        self._finish(email, "sent", response=response, event="email_sent")
-        return "sent"
+            self._finish(email, EmailState.NEEDS_REVIEW, AuditKind.EMAIL_NEEDS_REVIEW,
+                         error=f"{exc} — controleer voor opnieuw versturen")  # fmt: skip
+            return EmailState.NEEDS_REVIEW
+        self._finish(email, EmailState.SENT, AuditKind.EMAIL_SENT, response=response)
+        return EmailState.SENT
 
     def _claim(self, email_id: int) -> tuple[EmailMessage, EmailFields] | str:
         """``queued → sending`` and the rendered message (with the row as claimed); or the state
         that means: do nothing."""
         with self._sessions.begin() as session:
             connection = session.connection()
-            # The email row (locked), its case and the municipality's name in one round trip.
-            row = connection.execute(LOAD_FOR_SENDING, {"email_id": email_id}).one_or_none()
-            if row is None:
+            loaded = email_store.load_for_sending(connection, email_id)
+            if loaded is None:
                 raise PermanentError(f"e-mail {email_id} bestaat niet")
-            email, case, municipality_name = split_loaded(row)
+            email, case, municipality_name = loaded
             now = self._clock()
-            if email.state in FINAL_STATES:
+            if email.state in EmailState.final():
                 return email.state
-            if email.state == "sending":
+            if email.state == EmailState.SENDING:
                 started = email.sending_started_at or now
                 if now - started < self._stale_after:
-                    return "sending"  # another worker is on it; the reconciler looks again later
+                    return email.state  # another worker is on it; the reconciler looks again later
                 # The server may have accepted it before the worker died: a person decides.
-                _transition(connection, email, "needs_review", now, "email_needs_review",
-                            error="verzending onderbroken; mogelijk al afgeleverd — controleer voor opnieuw versturen")
-                return "needs_review"
+                email_store.move(connection, email, EmailState.NEEDS_REVIEW, now, AuditKind.EMAIL_NEEDS_REVIEW,
+                                 actor=ACTOR, error=email_store.STALE_SENDING)  # fmt: skip
+                return EmailState.NEEDS_REVIEW
             if not email.to_address:
-                _transition(connection, email, "failed", now, "email_failed",
-                            error=f"geen e-mailadres geconfigureerd voor {email.recipient}")  # fmt: skip
-                return "failed"
+                email_store.move(connection, email, EmailState.FAILED, now, AuditKind.EMAIL_FAILED, actor=ACTOR,
+                                 error=f"geen e-mailadres geconfigureerd voor {email.recipient}")  # fmt: skip
+                return EmailState.FAILED
             try:
-                message = self._composer.compose(session, email, now, case, municipality_name)
+                message = self._composer.compose(connection, email, now, case, municipality_name)
             except SQLAlchemyError:
                 raise  # the database may be back in a moment: retry
             except Exception as exc:  # a template or the data cannot make this email; retrying won't help
-                _transition(connection, email, "failed", now, "email_failed",
-                            error=f"e-mail kon niet worden opgemaakt ({type(exc).__name__})")  # fmt: skip
-                return "failed"
+                email_store.move(connection, email, EmailState.FAILED, now, AuditKind.EMAIL_FAILED, actor=ACTOR,
+                                 error=f"e-mail kon niet worden opgemaakt ({type(exc).__name__})")  # fmt: skip
+                return EmailState.FAILED
             claimed = email._replace(attempts=email.attempts + 1)
-            _transition(connection, claimed, "sending", now, "email_sending", sending_started_at=now)
-            return message, claimed._replace(state="sending")
+            email_store.move(connection, claimed, EmailState.SENDING, now, AuditKind.EMAIL_SENDING, actor=ACTOR,
+                             sending_started_at=now)  # fmt: skip
+            return message, claimed._replace(state=EmailState.SENDING.value)
 
-    def _finish(self, email: EmailFields, state: str, *, event: str, error: str | None = None,
+    def _finish(self, email: EmailFields, state: EmailState, event: AuditKind, *, error: str | None = None,
                 response: str | None = None) -> None:  # fmt: skip
         """``sending → state`` for the row as this worker claimed it."""
         with self._sessions.begin() as session:
             connection = session.connection()
             now = self._clock()
             values: dict[str, Any] = {}
-            if state == "sent":
+            if state is EmailState.SENT:
                 values["sent_at"], values["smtp_response"] = now, (response or "")[:300]
-            # Usually the row is still ``sending`` with this claim's attempt: one UPDATE guarded by
-            # exactly that, no SELECT. If something moved it meanwhile (the reconciler put a stale row
-            # to review), lock and read it, and record the transition from the state it is in now.
-            if not _transition(connection, email, state, now, event, error=error, guard=True, **values):
-                current = connection.execute(_LOCK_EMAIL, {"email_id": email.id}).one()  # the row exists
-                actual = email._replace(state=current.state, attempts=current.attempts)
-                _transition(connection, actual, state, now, event, error=error, **values)
-
-
-def _transition(connection: Connection, email: EmailFields, state: str, now: datetime, event: str,
-                error: str | None = None, guard: bool = False, **values: Any) -> bool:  # fmt: skip
-    """Move ``email`` (as given: its state and attempts) to ``state`` and write the audit event.
-
-    With ``guard``, only if the row is still in the given state and attempt; returns whether it moved.
-    """
-    details = {"email_id": email.id, "kind": email.kind, "from": email.state, "to": state, "attempt": email.attempts}
-    values.update(state=state, updated_at=now, attempts=email.attempts, b_id=email.id)
-    if error:
-        values["last_error"] = error[:500]
-        details["error"] = error[:300]
-    if guard:
-        values.update(b_state=email.state, b_attempts=email.attempts)
-        if connection.execute(_UPDATE_EMAIL_IF_UNCHANGED, values).rowcount != 1:
-            return False
-    else:
-        connection.execute(_UPDATE_EMAIL, values)
-    connection.execute(_INSERT_AUDIT, {"at": now, "actor": "mailer", "case_id": email.case_id, "event": event,
-                                       "details": details})  # fmt: skip
-    return True
+            # Usually the row is still ``sending`` with this claim's attempt: one guarded statement, no
+            # SELECT. If something moved it meanwhile (the reconciler put a stale row to review), the
+            # transition is recorded from the state it is in now.
+            if not email_store.move(connection, email, state, now, event, actor=ACTOR, error=error, guard=True,
+                                    **values):  # fmt: skip
+                email_store.move_from_current(connection, email, state, now, event, actor=ACTOR, error=error,
+                                              **values)  # fmt: skip

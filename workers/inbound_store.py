@@ -11,22 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from schema import outbox
-from schema.runtime_models import InboundMessage
+from schema import inbound_rows
 from workers import queues
+from workflows.states import InboundSource
 
 
-def _clean(text: str | None, limit: int = 300) -> str | None:
-    return text.replace("\x00", "")[:limit] if text else None
-
-
-def store_inbound(session: Session, raw: bytes, *, source: str, envelope_from: str | None,
+def store_inbound(session: Session, raw: bytes, *, source: InboundSource | str, envelope_from: str | None,
                   envelope_to: Sequence[str], now: datetime) -> int:  # fmt: skip
-    row = InboundMessage(
-        received_at=now, source=source, envelope_from=_clean(envelope_from),
-        envelope_to=[_clean(a) for a in envelope_to][:20], raw=raw, size=len(raw), state="received", details={},
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    outbox.enqueue(session, queues.PROCESS_INBOUND_MAIL, queues.INBOUND_REPLIES, [(row.id,)], now)
-    return row.id
+    return inbound_rows.store_received(session, raw, source=source, envelope_from=envelope_from,
+                                       envelope_to=envelope_to, now=now, nudge=queues.READ_REPLY)  # fmt: skip

@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema import intake_store
+from schema import audit, intake_store
 from workers.feed_files import RawRecord
 from workflows.intake import check_eligibility, validate_record
 from workflows.model import CaseState, FieldError, IntakeResult, RoutingDecision, SelfReport, case_reference
 from workflows.routing import Registry, route
+from workflows.states import AuditKind
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 ACTOR = "intake"
@@ -83,11 +84,11 @@ class IntakeSummary:
     def to_json(self) -> dict[str, Any]:
         return {
             "received": self.received,
-            "accepted": self.counts[IntakeResult.ACCEPTED.value],
+            IntakeResult.ACCEPTED.value: self.counts[IntakeResult.ACCEPTED.value],
             "duplicates": self.counts[IntakeResult.DUPLICATE.value],
-            "ineligible": self.counts[IntakeResult.INELIGIBLE.value],
-            "rejected": self.counts[IntakeResult.REJECTED.value],
-            "needs_routing": self.counts[IntakeResult.NEEDS_ROUTING.value],
+            IntakeResult.INELIGIBLE.value: self.counts[IntakeResult.INELIGIBLE.value],
+            IntakeResult.REJECTED.value: self.counts[IntakeResult.REJECTED.value],
+            IntakeResult.NEEDS_ROUTING.value: self.counts[IntakeResult.NEEDS_ROUTING.value],
             "results": [r.to_json() for r in self.results],
         }
 
@@ -211,7 +212,7 @@ class IntakeService:
         new_cases = [self._case_row(a, now) for a in final if a.result in _CREATES_CASE]
         case_ids = intake_store.insert_cases(session, new_cases)
         summary = IntakeSummary(source="")
-        records, audit = [], []
+        records, audit_rows = [], []
         for item in final:
             case_id = case_ids.get(item.dji_id or "") if item.result in _CREATES_CASE else None
             if item.result is IntakeResult.DUPLICATE:
@@ -221,9 +222,9 @@ class IntakeService:
             summary.add(result, keep)
             records.append(_record_row(item, result, batch_id, now))
             if item.result in _CREATES_CASE and case_id is not None:
-                audit.append(_audit_row(item, case_id, batch_id, now))
+                audit_rows.append(_audit_row(item, case_id, batch_id, now))
         intake_store.insert_intake_records(session, records)
-        intake_store.insert_audit_events(session, audit)
+        audit.write(session, audit_rows)
         accepted = [case_ids[a.dji_id] for a in final if a.result is IntakeResult.ACCEPTED and a.dji_id]
         if accepted and self._on_accepted is not None:
             self._on_accepted(session, accepted, now)
@@ -298,20 +299,14 @@ def _record_row(item: _Assessed, result: RecordResult, batch_id: int, now: datet
 def _audit_row(item: _Assessed, case_id: int, batch_id: int, now: datetime) -> dict[str, Any]:
     decision = item.decision
     assert decision is not None
-    return {
-        "at": now,
-        "actor": ACTOR,
-        "case_id": case_id,
-        "event": "case_created",
-        "details": {
-            "result": item.result.value,
-            "batch_id": batch_id,
-            "line": item.raw.line,
-            "routing_method": decision.method,
-            "cbs_code": decision.cbs_code,
-            "candidates": list(decision.candidates),
-        },
-    }
+    return audit.row(now, ACTOR, case_id, AuditKind.CASE_CREATED, {
+        "result": item.result.value,
+        "batch_id": batch_id,
+        "line": item.raw.line,
+        "routing_method": decision.method,
+        "cbs_code": decision.cbs_code,
+        "candidates": list(decision.candidates),
+    })  # fmt: skip
 
 
 def _json_safe(fields: dict[str, object] | None) -> dict[str, Any] | None:

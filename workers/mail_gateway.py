@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from workers.inbound_store import store_inbound
+from workflows.states import InboundSource
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
@@ -66,7 +67,7 @@ class GatewayHandler:
 
     def _store(self, raw: bytes, mail_from: str | None, rcpt_tos: list[str]) -> int:
         with self._sessions.begin() as session:
-            return store_inbound(session, raw, source="smtp", envelope_from=mail_from, envelope_to=rcpt_tos,
+            return store_inbound(session, raw, source=InboundSource.SMTP, envelope_from=mail_from, envelope_to=rcpt_tos,
                                  now=self._clock())  # fmt: skip
 
 

@@ -17,8 +17,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from schema import status_queries
+from schema.status_queries import NEEDS_REVIEW
 from workers.bootstrap import App
 from workers.status import attention, collect_status
+from workflows.states import TimerState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -78,7 +80,8 @@ def _backlog_metrics(status: dict[str, Any]) -> Iterator[Metric]:
     yield _gauge("koers_outbox_lag_seconds", "Leeftijd van het oudste ongepubliceerde outbox-bericht.", [],
                  [([], outbox["lag_seconds"] or 0.0)])  # fmt: skip
     yield _gauge("koers_timers", "Timers: wachtend, nu aan de beurt, te laat, opgepakt.", ["state"],
-                 [([k], timers[k]) for k in ("pending", "due_now", "overdue", "claimed")])  # fmt: skip
+                 [([k], timers[k]) for k in (TimerState.PENDING, "due_now", "overdue",
+                                              TimerState.CLAIMED)])  # fmt: skip
     yield _gauge("koers_heartbeat_age_seconds", "Seconden sinds de periodieke taak voor het laatst liep.", ["job"],
                  [([job], beat["age_seconds"]) for job, beat in status["heartbeats"].items()])  # fmt: skip
     yield _gauge("koers_attention_reasons", "Aantal redenen waarom iets aandacht nodig heeft (koers status).", [],
@@ -92,7 +95,7 @@ def _state_metrics(status: dict[str, Any]) -> Iterator[Metric]:
     yield _gauge("koers_cases", "Zaken per status.", ["state"],
                  [([state], n) for state, n in cases["by_state"].items()])  # fmt: skip
     yield _gauge("koers_cases_needing_review", "Zaken ter beoordeling (review_reason gezet).", [],
-                 [([], cases["needs_review"])])  # fmt: skip
+                 [([], cases[NEEDS_REVIEW])])  # fmt: skip
     yield _gauge("koers_inbound_messages", "Inkomende berichten per status.", ["state"],
                  [([state], n) for state, n in inbound["by_state"].items()])  # fmt: skip
 

@@ -14,13 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dramatiq
-from sqlalchemy import and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema import outbox
-from schema.models import AuditEvent, CaseRow
-from schema.runtime_models import Heartbeat, OutboundEmail, Timer, WorkflowInstance
+from schema import case_store, email_store, outbox, timer_store
+from schema.runtime_models import Heartbeat
 from workers import queues
 
 
@@ -29,15 +27,9 @@ def sweep_timers(sessions: sessionmaker[Session], now: datetime, batch: int = 10
     total = 0
     while True:
         with sessions.begin() as session:
-            ids = list(session.scalars(
-                select(Timer.id).where(Timer.state == "pending", Timer.due_at <= now)
-                .order_by(Timer.due_at).limit(batch).with_for_update(skip_locked=True)
-            ))  # fmt: skip
-            if ids:
-                session.execute(update(Timer).where(Timer.id.in_(ids)).values(state="claimed", claimed_at=now))
-                outbox.enqueue(session, queues.HANDLE_TIMER, queues.WORKFLOW, [(i,) for i in ids], now)
-        total += len(ids)
-        if len(ids) < batch:
+            claimed = timer_store.claim_due(session, now, batch, queues.FIRE_TIMER)
+        total += claimed
+        if claimed < batch:
             return total
 
 
@@ -78,40 +70,16 @@ class ReconcileWindows:
 
 def reconcile(sessions: sessionmaker[Session], now: datetime, windows: ReconcileWindows = ReconcileWindows()
               ) -> dict[str, int]:  # fmt: skip
-    """Re-nudge work that stayed pending too long; a lost message or a broker restart heals itself."""
+    """Re-nudge work that stayed pending too long; a lost message or a broker restart heals itself.
+
+    What was nudged is moved out of its window, so it is nudged once per window, not on every run.
+    """
     with sessions.begin() as session:
-        unstarted = list(session.scalars(
-            select(CaseRow.id).where(CaseRow.state == "accepted", CaseRow.updated_at < now - windows.start,
-                                     ~exists().where(WorkflowInstance.case_id == CaseRow.id)).limit(5000)
-        ))  # fmt: skip
-        stuck_timers = list(session.scalars(
-            select(Timer.id).where(Timer.state == "claimed", Timer.claimed_at < now - windows.timer).limit(5000)
-        ))  # fmt: skip
-        queued = list(session.scalars(
-            select(OutboundEmail.id).where(OutboundEmail.state == "queued",
-                                           OutboundEmail.updated_at < now - windows.email).limit(5000)
-        ))  # fmt: skip
-        stale = list(session.scalars(
-            select(OutboundEmail).where(and_(OutboundEmail.state == "sending",
-                                             OutboundEmail.sending_started_at < now - windows.stale_sending))
-        ))  # fmt: skip
-        outbox.enqueue(session, queues.START_WORKFLOW, queues.WORKFLOW, [(i,) for i in unstarted], now)
-        outbox.enqueue(session, queues.HANDLE_TIMER, queues.WORKFLOW, [(i,) for i in stuck_timers], now)
-        outbox.enqueue(session, queues.SEND_EMAIL, queues.OUTGOING_MAIL, [(i,) for i in queued], now)
-        # Move what was nudged out of the window, so it is nudged once per window, not on every run.
-        if unstarted:
-            session.execute(update(CaseRow).where(CaseRow.id.in_(unstarted)).values(updated_at=now))
-        if queued:
-            session.execute(update(OutboundEmail).where(OutboundEmail.id.in_(queued)).values(updated_at=now))
-        if stuck_timers:
-            session.execute(update(Timer).where(Timer.id.in_(stuck_timers)).values(claimed_at=now))
-        for email in stale:
-            email.state, email.updated_at = "needs_review", now
-            email.last_error = "verzending onderbroken; mogelijk al afgeleverd — controleer voor opnieuw versturen"
-            session.add(AuditEvent(at=now, actor="reconciler", case_id=email.case_id, event="email_needs_review",
-                                   details={"email_id": email.id, "kind": email.kind, "from": "sending"}))  # fmt: skip
-    return {"unstarted": len(unstarted), "timers": len(stuck_timers), "emails": len(queued),
-            "stale_sending": len(stale)}  # fmt: skip
+        unstarted = case_store.renudge_unstarted(session, now, now - windows.start, queues.START)
+        timers = timer_store.renudge_stuck(session, now, now - windows.timer, queues.FIRE_TIMER)
+        emails = email_store.renudge_queued(session, now, now - windows.email, queues.SEND)
+        stale = email_store.review_stale_sending(session, now, now - windows.stale_sending, actor="reconciler")
+    return {"unstarted": unstarted, "timers": timers, "emails": emails, "stale_sending": stale}
 
 
 def beat(sessions: sessionmaker[Session], name: str, now: datetime, details: dict[str, Any]) -> None:

@@ -19,25 +19,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from messaging.classify import Classification, MessageKind, classify
+from messaging.classify import Classification, classify
 from messaging.correlation import correlate, subject_case_reference
-from messaging.email_message import make_message_id
 from messaging.inbound import InboundMessage as ParsedMessage
 from messaging.inbound import parse_message
 from messaging.outcome_fields import FIELD_LABELS, OutcomeReading, parse_outcome
 from messaging.quotes import extract_new_text
 from messaging.tokens import TokenClaim, find_token
-from schema import outbox
-from schema.models import AuditEvent, CaseRow
+from schema import audit, email_store, inbound_rows
+from schema.case_store import CaseActionError, CaseStore, Email, OpenCase
 from schema.runtime_models import InboundMessage, OutboundEmail
-from workers import queues
-from workers.case_actions import mark_for_review, record_outcome
 from workers.contacts import Contacts
 from workers.errors import PermanentError
-from workers.workflow_runtime import WorkflowRuntime
-from workflows.model import Answer
+from workflows.commands import EmailKind, Recipient
+from workflows.states import AuditKind, InboundState, MessageKind
 
 ACTOR = "mail"
 _REFERENCE = re.compile(r"^ZM-(\d{1,12})$")
@@ -45,7 +42,7 @@ _REFERENCE = re.compile(r"^ZM-(\d{1,12})$")
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str
+    state: InboundState
     reason: str
     case_id: int | None = None
     details: dict[str, Any] | None = None
@@ -54,43 +51,42 @@ class Verdict:
 class ReplyProcessor:
     """The ``process_inbound_mail`` handler."""
 
-    def __init__(self, sessions: sessionmaker[Session], runtime: WorkflowRuntime, contacts: Contacts,
-                 secret_keys: tuple[bytes, ...], reply_domain: str, clock: Callable[[], datetime]) -> None:  # fmt: skip
-        self._sessions = sessions
-        self._runtime = runtime
+    def __init__(self, store: CaseStore, contacts: Contacts, secret_keys: tuple[bytes, ...], reply_domain: str,
+                 clock: Callable[[], datetime]) -> None:  # fmt: skip
+        self._store = store
         self._contacts = contacts
         self._secrets = secret_keys
         self._domain = reply_domain
         self._clock = clock
 
     def process(self, inbound_id: int) -> str:
-        with self._sessions.begin() as session:
-            row = session.get(InboundMessage, inbound_id, with_for_update=True)
+        with self._store.sessions.begin() as session:
+            row = inbound_rows.lock(session, inbound_id)
             if row is None:
                 raise PermanentError(f"inbound bericht {inbound_id} bestaat niet")
-            if row.state != "received":
+            if row.state != InboundState.RECEIVED:
                 return row.state
             now = self._clock()
             message = parse_message(row.raw)  # bounded; never raises below the stored size limit
             verdict = self._judge(session, row, message, classify(message), now)
-            row.state, row.reason, row.case_id = verdict.state, storable(verdict.reason)[:500], verdict.case_id
-            row.kind = row.kind or "reply"
+            row.state, row.reason, row.case_id = verdict.state.value, storable(verdict.reason)[:500], verdict.case_id
+            row.kind = row.kind or MessageKind.REPLY.value
             row.message_id = storable(message.message_id or "")[:300] or None
             row.from_address = storable(message.from_address or "")[:300] or None
             row.details = storable({**(row.details or {}), **(verdict.details or {})})
             row.processed_at = now
             if verdict.case_id is not None:
-                session.add(AuditEvent(at=now, actor=ACTOR, case_id=verdict.case_id, event=f"reply_{verdict.state}",
-                                       details={"inbound_id": row.id, "reason": row.reason[:300]}))  # fmt: skip
-            return verdict.state
+                audit.record(session, AuditKind.for_reply(verdict.state), actor=ACTOR, at=now, case_id=verdict.case_id,
+                             details={"inbound_id": row.id, "reason": row.reason[:300]})  # fmt: skip
+            return verdict.state.value
 
     def _judge(self, session: Session, row: InboundMessage, msg: ParsedMessage, verdict: Classification,
                now: datetime) -> Verdict:  # fmt: skip
         row.kind = verdict.kind.value
         if verdict.kind is MessageKind.MALFORMED:
-            return Verdict("rejected", verdict.reason)
+            return Verdict(InboundState.REJECTED, verdict.reason)
         if verdict.kind is MessageKind.AUTO_REPLY:
-            return Verdict("ignored", verdict.reason)
+            return Verdict(InboundState.IGNORED, verdict.reason)
         if verdict.kind is MessageKind.BOUNCE:
             return self._bounce(session, verdict, now)
         claim = find_token([*row.envelope_to, *msg.to, *msg.cc], self._secrets, self._domain)
@@ -99,77 +95,77 @@ class ReplyProcessor:
             subject_reference=subject_case_reference(msg.subject),
             lookup_message_id=lambda mid: _case_of_message_id(session, mid), lookup_reference=_case_of_reference,
         )  # fmt: skip
-        case_id = correlation.case_id
-        if case_id is None:
-            return Verdict("quarantined", correlation.reason)
-        case = session.get(CaseRow, case_id, with_for_update=True)
-        if case is None:
-            return Verdict("quarantined", f"zaak {case_id} bestaat niet")
+        if correlation.case_id is None:
+            return Verdict(InboundState.QUARANTINED, correlation.reason)
+        try:
+            opened = self._store.lock(session, correlation.case_id)
+        except CaseActionError as exc:
+            return Verdict(InboundState.QUARANTINED, str(exc))
+        with opened as case:
+            return self._judge_for(session, row, msg, verdict, claim, case, now)
+
+    def _judge_for(self, session: Session, row: InboundMessage, msg: ParsedMessage, verdict: Classification,
+                   claim: TokenClaim | None, case: OpenCase, now: datetime) -> Verdict:  # fmt: skip
         earlier = _earlier_copy(session, row, msg)  # checked under the case lock: two copies can't race
         if earlier is not None:
-            return Verdict("ignored", f"dit bericht is al eerder ontvangen (bericht {earlier}); niet opnieuw gelezen",
-                           case.id)  # fmt: skip
+            return Verdict(InboundState.IGNORED,
+                           f"dit bericht is al eerder ontvangen (bericht {earlier}); niet opnieuw gelezen", case.id)
         if verdict.kind is MessageKind.FORWARD:
-            return Verdict("quarantined", verdict.reason, case.id)
+            return Verdict(InboundState.QUARANTINED, verdict.reason, case.id)
         distrust = self._distrust(case, claim, msg)
         if distrust:
-            return Verdict("quarantined", distrust, case.id)
-        return self._read(session, row, msg, case, now)
+            return Verdict(InboundState.QUARANTINED, distrust, case.id)
+        return self._read(row, msg, case, now)
 
-    def _distrust(self, case: CaseRow, claim: TokenClaim | None, msg: ParsedMessage) -> str | None:
+    def _distrust(self, case: OpenCase, claim: TokenClaim | None, msg: ParsedMessage) -> str | None:
         if claim is None:
             return "geen geldig antwoordadres (token); alleen aan de zaak gekoppeld via kopregels en onderwerp"
-        if claim.case_id != case.id or claim.cbs_code != case.cbs_code:
+        if claim.case_id != case.id or claim.cbs_code != case.row.cbs_code:
             return "het antwoordadres hoort niet bij deze zaak of gemeente"
-        allowed = self._contacts.municipality(case.cbs_code).reply_from
+        allowed = self._contacts.municipality(case.row.cbs_code).reply_from
         sender = (msg.from_address or "").lower()
         if not sender or not any(sender == a or sender.endswith("@" + a) for a in allowed):
             return "de afzender hoort niet bij de gemeente van deze zaak"
         return None
 
-    def _read(self, session: Session, row: InboundMessage, msg: ParsedMessage, case: CaseRow,
-              now: datetime) -> Verdict:  # fmt: skip
-        reading = parse_outcome(extract_new_text(msg.text), known_contact=Answer(case.outcome_contact))
+    def _read(self, row: InboundMessage, msg: ParsedMessage, case: OpenCase, now: datetime) -> Verdict:
+        reading = parse_outcome(extract_new_text(msg.text), known_contact=case.outcome.contact)
         sender = msg.from_address or ""
         if reading.is_empty or reading.needs_review:
             reason = _review_reason(reading)
-            mark_for_review(session, case, reason, actor=ACTOR, now=now, inbound_id=row.id)
+            case.mark_for_review(reason, by=ACTOR, now=now, inbound_id=row.id)
             problems = storable([{"field": p.field, "line": p.line, "message": p.message} for p in reading.problems])
-            self._answer(session, case, row, msg, "ask_back", sender, now)
-            return Verdict("needs_review", reason, case.id, {"problems": problems, "needed": _needed(reading)})
+            self._answer(case, row, msg, EmailKind.ASK_BACK, sender, now)
+            details = {"problems": problems, "needed": _needed(reading)}
+            return Verdict(InboundState.NEEDS_REVIEW, reason, case.id, details)
         actor = storable(f"{ACTOR}:{sender}")[:200]
-        record_outcome(session, self._runtime, case, reading.outcome, actor=actor, now=now, inbound_id=row.id)
-        self._answer(session, case, row, msg, "confirmation", sender, now)
-        return Verdict("processed", "uitkomst vastgelegd", case.id, {"fields": list(reading.recognised_fields)})
+        try:
+            case.record_outcome(reading.outcome, by=actor, now=now, inbound_id=row.id)
+        except CaseActionError as exc:
+            return Verdict(InboundState.QUARANTINED, str(exc), case.id)
+        self._answer(case, row, msg, EmailKind.CONFIRMATION, sender, now)
+        return Verdict(InboundState.PROCESSED, "uitkomst vastgelegd", case.id,
+                       {"fields": list(reading.recognised_fields)})  # fmt: skip
 
     def _bounce(self, session: Session, verdict: Classification, now: datetime) -> Verdict:
         ids = [mid for mid in verdict.bounced_message_ids if mid]
-        emails = list(session.scalars(select(OutboundEmail).where(OutboundEmail.message_id.in_(ids)))) if ids else []
-        for email in emails:
-            email.state, email.updated_at = "bounced", now
-            email.last_error = "onbestelbaar: de ontvangende server meldde dat dit bericht niet aankwam"
-            case = session.get(CaseRow, email.case_id, with_for_update=True)
-            if case is not None:
-                mark_for_review(session, case, f"e-mail ({email.kind}) kwam niet aan", actor=ACTOR, now=now)
-        if not emails:
-            return Verdict("bounce", verdict.reason + "; geen eigen bericht herkend")
-        return Verdict("bounce", verdict.reason, emails[0].case_id, {"bounced_email_ids": [e.id for e in emails]})
+        found = list(session.scalars(select(OutboundEmail.id).where(OutboundEmail.message_id.in_(ids)))) if ids else []
+        bounced: list[tuple[int, int]] = []
+        for email_id in found:
+            email = email_store.mark_bounced(session.connection(), int(email_id), now, actor=ACTOR)
+            with self._store.lock(session, email.case_id) as case:
+                case.mark_for_review(f"e-mail ({email.kind}) kwam niet aan", by=ACTOR, now=now)
+            bounced.append((email.id, email.case_id))
+        if not bounced:
+            return Verdict(InboundState.BOUNCE, verdict.reason + "; geen eigen bericht herkend")
+        return Verdict(InboundState.BOUNCE, verdict.reason, bounced[0][1],
+                       {"bounced_email_ids": [email_id for email_id, _ in bounced]})  # fmt: skip
 
-    def _answer(self, session: Session, case: CaseRow, row: InboundMessage, msg: ParsedMessage, kind: str,
-                to: str, now: datetime) -> None:  # fmt: skip
-        sequence = 1 + len(list(session.scalars(
-            select(OutboundEmail.id).where(OutboundEmail.case_id == case.id, OutboundEmail.kind == kind))))  # fmt: skip
-        email = OutboundEmail(
-            case_id=case.id, kind=kind, step=f"inbound:{row.id}", recipient="sender",
-            to_address=storable(to)[:200] or None,
-            reason="antwoord op uw e-mail", attach_letter=False,
-            message_id=make_message_id(kind, case.id, sequence, self._contacts.message_domain),
-            state="queued", attempts=0, created_at=now, updated_at=now, inbound_id=row.id,
-            in_reply_to=storable(msg.message_id or "")[:300] or None,
-        )  # fmt: skip
-        session.add(email)
-        session.flush()
-        outbox.enqueue(session, queues.SEND_EMAIL, queues.OUTGOING_MAIL, [(email.id,)], now)
+    def _answer(self, case: OpenCase, row: InboundMessage, msg: ParsedMessage, kind: EmailKind, to: str,
+                now: datetime) -> None:  # fmt: skip
+        case.queue_email(Email(kind, Recipient.SENDER, storable(to)[:200] or None, "antwoord op uw e-mail",
+                               f"inbound:{row.id}", inbound_id=row.id,
+                               in_reply_to=storable(msg.message_id or "")[:300] or None), now, by=ACTOR)  # fmt: skip
 
 
 def _earlier_copy(session: Session, row: InboundMessage, msg: ParsedMessage) -> int | None:
@@ -178,7 +174,7 @@ def _earlier_copy(session: Session, row: InboundMessage, msg: ParsedMessage) -> 
         return None
     found = session.scalars(
         select(InboundMessage.id).where(
-            InboundMessage.id != row.id, InboundMessage.state != "received",
+            InboundMessage.id != row.id, InboundMessage.state != InboundState.RECEIVED,
             InboundMessage.message_id == storable(msg.message_id)[:300],
             InboundMessage.from_address == storable(msg.from_address or "")[:300],
         ).limit(1)

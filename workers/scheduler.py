@@ -19,6 +19,7 @@ from schema import retention
 from workers import periodic
 from workers.bootstrap import App
 from workers.leader import LeaderLock, make_leader_lock
+from workflows.states import TimerState
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class KoersScheduler:
     # The jobs: each returns quietly when this process is not the leader.
 
     def sweep(self) -> int:
-        return self._guarded("timer_sweep", lambda: {"claimed": periodic.sweep_timers(self._app.sessions,
+        return self._guarded("timer_sweep", lambda: {TimerState.CLAIMED.value: periodic.sweep_timers(self._app.sessions,
                                                                                      self._app.clock())})
 
     def relay(self) -> int:

@@ -10,8 +10,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from messaging.email_message import make_message_id
 from messaging.render import Renderer
 from messaging.smtp import Mailer, make_mailer
+from schema.case_store import CaseStore, Nudges
+from workers import queues
 from workers.bootstrap import App
 from workers.contacts import Contacts
 from workers.email_composer import EmailComposer
@@ -26,6 +29,7 @@ from workflows.registry import default_registry
 @dataclass
 class Services:
     app: App
+    store: CaseStore
     workflow: WorkflowRuntime
     sender: EmailSender
     replies: ReplyProcessor
@@ -64,10 +68,23 @@ def build_services(app: App, mailer: Mailer | None = None) -> Services:
     key = secret_key(settings)
     composer = EmailComposer(Renderer(signature=signature), contacts, calendar, key, settings.sender,
                              settings.reply_domain)  # fmt: skip
-    workflow = WorkflowRuntime(app.sessions, default_registry(settings.timers), calendar, app.clock, contacts)
+    store = case_store(app, calendar, contacts)
+    workflow = WorkflowRuntime(store, app.clock)
     sender = EmailSender(app.sessions, composer, mailer, app.clock)
-    replies = ReplyProcessor(app.sessions, workflow, contacts, (key,), settings.reply_domain, app.clock)
-    return Services(app=app, workflow=workflow, sender=sender, replies=replies, mailer=mailer, calendar=calendar)
+    replies = ReplyProcessor(store, contacts, (key,), settings.reply_domain, app.clock)
+    return Services(app=app, store=store, workflow=workflow, sender=sender, replies=replies, mailer=mailer,
+                    calendar=calendar)  # fmt: skip
+
+
+def case_store(app: App, calendar: WorkdayCalendar, contacts: Contacts) -> CaseStore:
+    """The case store of this process: the definitions, the addresses and the queues it nudges."""
+    domain = contacts.message_domain
+
+    def message_ids(kind: str, case_id: int, sequence: int) -> str:
+        return make_message_id(kind, case_id, sequence, domain)
+
+    return CaseStore(app.sessions, default_registry(app.settings.timers), calendar, contacts, message_ids,
+                     Nudges(start_workflow=queues.START, send_email=queues.SEND))  # fmt: skip
 
 
 def install(services: Services) -> None:

@@ -28,10 +28,13 @@ from sqlalchemy.orm import Session
 
 from schema import status_queries as queries
 from schema.runtime_models import OutboundEmail
+from schema.status_queries import NEEDS_REVIEW
 from workers.bootstrap import App
 from workers.queue_probe import Probe, base_queue, dead_letter_queue, koers_queue_names, probe_queues
 from workers.queues import ALL_QUEUES
 from workers.settings import Settings
+from workflows.model import CaseState
+from workflows.states import EmailState, InboundState
 
 OUTBOX_STALL = timedelta(seconds=60)
 HEARTBEAT_FACTOR = 3
@@ -39,7 +42,8 @@ HEARTBEAT_MIN_GRACE = timedelta(seconds=10)  # sub-second intervals must not fla
 OVERDUE_SWEEPS = 2
 HEARTBEAT_JOBS = ("timer_sweep", "outbox_relay", "reconciler")
 JUDGED_HEARTBEATS = ("timer_sweep", "reconciler")
-EMAIL_PROBLEMS = {"failed": "mislukt", "needs_review": "ter controle", "bounced": "onbestelbaar"}
+EMAIL_PROBLEMS = {EmailState.FAILED: "mislukt", EmailState.NEEDS_REVIEW: "ter controle",
+                  EmailState.BOUNCED: "onbestelbaar"}  # fmt: skip
 
 
 def collect_status(app: App, broker_url: str | None, *, api_url: str | None = None) -> dict[str, Any]:
@@ -180,21 +184,22 @@ def _email_reasons(status: dict[str, Any]) -> list[str]:
 
 def _inbound_reasons(status: dict[str, Any]) -> list[str]:
     inbound, reasons = status["inbound"], []
-    if inbound["quarantined"]:
-        reasons.append(f"{_count(inbound['quarantined'], 'inkomend bericht', 'inkomende berichten')} in quarantaine")
-    if inbound["needs_review"]:
-        waiting = _count(inbound["needs_review"], "inkomend bericht wacht", "inkomende berichten wachten")
+    quarantined, waiting_for_review = inbound[InboundState.QUARANTINED], inbound[NEEDS_REVIEW]
+    if quarantined:
+        reasons.append(f"{_count(quarantined, 'inkomend bericht', 'inkomende berichten')} in quarantaine")
+    if waiting_for_review:
+        waiting = _count(waiting_for_review, "inkomend bericht wacht", "inkomende berichten wachten")
         reasons.append(f"{waiting} op beoordeling")
     return reasons
 
 
 def _case_reasons(status: dict[str, Any]) -> list[str]:
     cases, reasons = status["cases"], []
-    if cases["needs_routing"]:
-        waiting = _count(cases["needs_routing"], "zaak wacht", "zaken wachten")
+    if cases[CaseState.NEEDS_ROUTING]:
+        waiting = _count(cases[CaseState.NEEDS_ROUTING], "zaak wacht", "zaken wachten")
         reasons.append(f"{waiting} op routering naar een gemeente")
-    if cases["needs_review"]:
-        reasons.append(f"{_count(cases['needs_review'], 'zaak', 'zaken')} ter beoordeling")
+    if cases[NEEDS_REVIEW]:
+        reasons.append(f"{_count(cases[NEEDS_REVIEW], 'zaak', 'zaken')} ter beoordeling")
     return reasons
 
 

@@ -44,14 +44,12 @@ from workflows.events import (
     Started,
     TimerFired,
     UnknownActionError,
-    outcome_from_dict,
-    outcome_to_dict,
     parse_action,
 )
 from workflows.model import Answer, CaseState, Outcome
 
-__all__ = ["CaseFacts", "Decision", "InstanceState", "UnknownActionError", "handle", "start"]
-STATE_FORMAT = 1  # bump when the stored shape changes, and teach from_dict the old one
+__all__ = ["CaseFacts", "CaseStatus", "Decision", "InstanceState", "UnknownActionError", "handle", "start"]
+STATE_FORMAT = 2  # of ``bookkeeping``; bump when its shape changes (and migrate the stored rows)
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,8 @@ class InstanceState:
 
     ``pending`` lists the timers scheduled and not yet fired or cancelled; ``scheduled`` every
     timer ever scheduled (so a second partial outcome gets no second follow-up). Datetimes are
-    aware UTC. ``to_dict``/``from_dict`` give a JSON-safe round trip for the runtime's row.
+    aware UTC. ``bookkeeping``/``restore`` split it into what the engine alone needs (stored in
+    the instance row) and the case's own facts (stored once, on the case).
     """
 
     definition: str
@@ -92,43 +91,67 @@ class InstanceState:
     def is_closed(self) -> bool:
         return self.closed_reason is not None
 
-    def to_dict(self) -> dict[str, Any]:
+    def bookkeeping(self) -> dict[str, Any]:
+        """The engine's own part of the state, JSON-safe: what only the engine needs to go on.
+
+        The rest — stage, urgency, outcome and closure — are facts of the case that the runtime keeps
+        once, on the case itself; ``restore`` joins the two again.
+        """
         return {
             "format": STATE_FORMAT,
-            "definition": self.definition,
-            "version": self.version,
-            "case_id": self.case_id,
-            "stage": self.stage.value,
             "started_at": self.started_at.isoformat(),
             "deadline_at": self.deadline_at.isoformat(),
-            "urgent": self.urgent,
-            "outcome": outcome_to_dict(self.outcome) if self.outcome is not None else None,
             "pending": list(self.pending),
             "scheduled": list(self.scheduled),
-            "closed_reason": self.closed_reason.value if self.closed_reason is not None else None,
-            "closed_at": self.closed_at.isoformat() if self.closed_at is not None else None,
         }
 
+    @property
+    def status(self) -> CaseStatus:
+        """The case's own facts in this state: what the runtime stores on the case."""
+        return CaseStatus(self.case_id, self.definition, self.version, self.stage, self.urgent, self.outcome,
+                          self.closed_reason, self.closed_at)  # fmt: skip
+
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> InstanceState:
-        """Rebuild a state from ``to_dict`` output; raises ``ValueError`` on a format it cannot read."""
-        if data.get("format") != STATE_FORMAT:
-            raise ValueError(f"onbekend formaat van de instantiestatus: {data.get('format')!r}")
-        closed_at, outcome, reason = data["closed_at"], data["outcome"], data["closed_reason"]
+    def restore(cls, bookkeeping: Mapping[str, Any], case: CaseStatus) -> InstanceState:
+        """The state from its stored ``bookkeeping`` and the case's own facts.
+
+        Raises:
+            ValueError: ``bookkeeping`` is of a format this engine cannot read.
+        """
+        if bookkeeping.get("format") != STATE_FORMAT:
+            raise ValueError(f"onbekend formaat van de instantiestatus: {bookkeeping.get('format')!r}")
         return cls(
-            definition=str(data["definition"]),
-            version=int(data["version"]),
-            case_id=int(data["case_id"]),
-            stage=CaseState(data["stage"]),
-            started_at=_utc(datetime.fromisoformat(data["started_at"])),
-            deadline_at=_utc(datetime.fromisoformat(data["deadline_at"])),
-            urgent=bool(data["urgent"]),
-            outcome=outcome_from_dict(outcome) if outcome is not None else None,
-            pending=tuple(data["pending"]),
-            scheduled=tuple(data["scheduled"]),
-            closed_reason=CloseReason(reason) if reason is not None else None,
-            closed_at=_utc(datetime.fromisoformat(closed_at)) if closed_at is not None else None,
+            definition=case.definition,
+            version=case.version,
+            case_id=case.case_id,
+            stage=case.stage,
+            started_at=_utc(datetime.fromisoformat(bookkeeping["started_at"])),
+            deadline_at=_utc(datetime.fromisoformat(bookkeeping["deadline_at"])),
+            urgent=case.urgent,
+            outcome=case.outcome,
+            pending=tuple(bookkeeping["pending"]),
+            scheduled=tuple(bookkeeping["scheduled"]),
+            closed_reason=case.closed_reason,
+            closed_at=_utc(case.closed_at) if case.closed_at is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    """The facts of a case that the runtime stores on the case itself (one place each).
+
+    ``outcome`` is ``None`` while nothing was recorded; ``definition`` and ``version`` name what the
+    instance runs on.
+    """
+
+    case_id: int
+    definition: str
+    version: int
+    stage: CaseState
+    urgent: bool = False
+    outcome: Outcome | None = None
+    closed_reason: CloseReason | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

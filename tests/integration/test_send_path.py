@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import AuditEvent, CaseRow
-from schema.runtime_models import OutboundEmail, OutboxMessage, Timer, WorkflowInstance
+from schema.runtime_models import OutboundEmail, OutboxMessage, Timer
 from tests.flow_helpers import fast_settings
 from workers import queues
 from workers.bootstrap import App
@@ -93,12 +93,14 @@ def test_start_case_writes_instance_timers_email_outbox_and_audit_in_command_ord
 
     with app.sessions() as session:
         case = session.get(CaseRow, case_id)
-        instance = session.scalars(select(WorkflowInstance).where(WorkflowInstance.case_id == case_id)).one()
         timers = list(session.scalars(select(Timer).where(Timer.case_id == case_id).order_by(Timer.id)))
         outbox = list(session.scalars(select(OutboxMessage).where(OutboxMessage.actor_name == queues.SEND_EMAIL)))
-    assert case is not None and case.state == instance.stage == "notified" and case.updated_at == instance.created_at
-    assert instance.state["stage"] == "notified" and instance.state["case_id"] == case_id
-    assert timers and {t.state for t in timers} == {"pending"} and {t.instance_id for t in timers} == {instance.id}
+    assert case is not None and case.state == "notified" and case.workflow == "self_reporter_3noord"
+    # The case row holds its instance: the stage once (in ``state``), the engine's bookkeeping beside it.
+    assert case.workflow_version == 1 and set(case.workflow_progress or {}) == {
+        "format", "started_at", "deadline_at", "pending", "scheduled"}
+    assert sorted(case.workflow_progress["pending"]) == sorted(t.name for t in timers)  # type: ignore[index]
+    assert timers and {t.state for t in timers} == {"pending"}
     (email,) = emails_of(app, case_id)
     assert (email.kind, email.state, email.attempts, email.recipient) == ("notification", "queued", 0, "municipality")
     assert email.message_id == f"<zm-{case_id:06d}.notification.1@{domain(app)}>"
@@ -300,7 +302,7 @@ def test_concurrent_starts_and_sends_of_one_case_do_everything_once(pg_sessions:
     emails = [e for c in case_ids for e in emails_of(app, c)]
     assert len(emails) == 5 and {e.kind for e in emails} == {"notification"}
     with app.sessions() as session:
-        instances = list(session.scalars(select(WorkflowInstance.case_id)))
+        instances = list(session.scalars(select(CaseRow.id).where(CaseRow.workflow.is_not(None))))
         started = [e for e in session.scalars(select(AuditEvent.event)) if e == "workflow_started"]
     assert sorted(instances) == sorted(case_ids) and len(started) == 5
 

@@ -307,7 +307,7 @@ def test_attention_lists_every_kind_of_trouble_in_dutch(sessions: sessionmaker[S
 
 
 def test_overdue_timers_need_attention(sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    from schema.runtime_models import Timer, WorkflowInstance
+    from schema.runtime_models import Timer
 
     with sessions.begin() as session:
         case = CaseRow(dji_id="DJI-S-2", surname="X", given_names="Y", birth_date=datetime(1990, 1, 1).date(),
@@ -315,13 +315,9 @@ def test_overdue_timers_need_attention(sessions: sessionmaker[Session], tmp_path
                        state="notified", routing_method="test", created_at=NOW, updated_at=NOW)  # fmt: skip
         session.add(case)
         session.flush()
-        instance = WorkflowInstance(case_id=case.id, definition="self_reporter", version=1, stage="notified",
-                                    state={}, created_at=NOW, updated_at=NOW)  # fmt: skip
-        session.add(instance)
-        session.flush()
         for name, due in (("late", NOW - timedelta(minutes=1)), ("due", NOW - timedelta(seconds=3)),
                           ("later", NOW + timedelta(days=1))):  # fmt: skip
-            session.add(Timer(instance_id=instance.id, case_id=case.id, name=name, due_at=due, state="pending",
+            session.add(Timer(case_id=case.id, name=name, due_at=due, state="pending",
                               created_at=NOW))  # fmt: skip
 
     status = collect_status(make_app(sessions.kw["bind"], tmp_path, clock=lambda: NOW), None)

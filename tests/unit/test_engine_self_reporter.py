@@ -93,8 +93,8 @@ class Runner:
     def _apply(self, decision: Decision) -> Decision:
         for command in decision.commands:
             self._carry_out(command, decision.state)
-        stored = json.loads(json.dumps(decision.state.to_dict()))
-        self.state = InstanceState.from_dict(stored)
+        stored = json.loads(json.dumps(decision.state.bookkeeping()))
+        self.state = InstanceState.restore(stored, decision.state.status)
         assert self.state == decision.state
         assert set(self.state.pending) == set(self.timers)
         self.stages.append(self.state.stage)

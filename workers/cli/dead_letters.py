@@ -10,6 +10,7 @@ import click
 
 from workers.bootstrap import bootstrap
 from workers.dead_letters import DeadLetterError, discard, list_dead_letters, replay
+from workflows.states import DeadLetterState
 
 
 @click.group(name="dead-letters")
@@ -24,7 +25,7 @@ def list_command(show_all: bool, as_json: bool) -> None:
     """Toon de dead letters (standaard alleen de openstaande)."""
     app = bootstrap()
     with app.sessions() as session:
-        rows = list_dead_letters(session, None if show_all else "dead")
+        rows = list_dead_letters(session, None if show_all else DeadLetterState.DEAD)
     app.dispose()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))

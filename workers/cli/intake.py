@@ -19,9 +19,9 @@ from workflows.labels import INTAKE_RESULTS
 from workflows.model import IntakeResult
 
 # The keys of ``IntakeSummary.to_json`` in the order people read them, with the result each counts.
-COUNTED = (("accepted", IntakeResult.ACCEPTED), ("duplicates", IntakeResult.DUPLICATE),
-           ("ineligible", IntakeResult.INELIGIBLE), ("rejected", IntakeResult.REJECTED),
-           ("needs_routing", IntakeResult.NEEDS_ROUTING))  # fmt: skip
+COUNTED = tuple(("duplicates" if r is IntakeResult.DUPLICATE else r.value, r) for r in (
+    IntakeResult.ACCEPTED, IntakeResult.DUPLICATE, IntakeResult.INELIGIBLE, IntakeResult.REJECTED,
+    IntakeResult.NEEDS_ROUTING))  # fmt: skip
 
 
 def _progress(label: str) -> Callable[[int], None]:
@@ -46,8 +46,8 @@ def ingest_file(app: App, service: IntakeService, path: Path, keep_results: bool
 def print_summary(summary: IntakeSummary) -> None:
     data = summary.to_json()
     click.echo(f"{summary.source}: {data['received']} ontvangen")
-    for key, result in COUNTED:
-        click.echo(f"  {INTAKE_RESULTS[result]:<22} {data[key]:>7}")
+    for key, counted in COUNTED:
+        click.echo(f"  {INTAKE_RESULTS[counted]:<22} {data[key]:>7}")
     for result in summary.results:
         if result.result is not IntakeResult.ACCEPTED:
             who = result.dji_id or "(geen dji_id)"

@@ -11,9 +11,12 @@ from typing import Any
 import click
 
 from schema.report_queries import monitoring_report
+from schema.status_queries import NEEDS_REVIEW
 from workers.bootstrap import bootstrap
 from workers.report_export import report_csv, report_text
 from workers.status import attention, collect_status, duration_text
+from workflows.model import CaseState
+from workflows.states import TimerState
 
 BROKER_SOURCES = {"management-api": "RabbitMQ via de beheer-API", "amqp": "RabbitMQ via AMQP (onbevestigd onbekend)",
                   None: "RabbitMQ niet bereikbaar"}  # fmt: skip
@@ -54,13 +57,13 @@ def status_lines(s: dict[str, Any], reasons: list[str]) -> list[str]:
     outbox, timers = s["outbox"], s["timers"]
     lag = f", oudste {duration_text(outbox['lag_seconds'])}" if outbox["lag_seconds"] is not None else ""
     lines += ["", f"outbox       {outbox['unpublished']} niet gepubliceerd{lag}",
-              f"timers       {timers['pending']} wachtend, {timers['due_now']} nu aan de beurt, "
-              f"{timers['overdue']} te laat, {timers['claimed']} opgepakt",
+              f"timers       {timers[TimerState.PENDING]} wachtend, {timers['due_now']} nu aan de beurt, "
+              f"{timers['overdue']} te laat, {timers[TimerState.CLAIMED]} opgepakt",
               "heartbeats   " + ", ".join(f"{name} {_age(b['age_seconds'])}" for name, b in s["heartbeats"].items()),
               "e-mails      " + _by_state(s["emails"]),
               f"zaken        {s['cases']['total']}: " + _by_state(s["cases"]["by_state"]),
-              f"             wachten op routering {s['cases']['needs_routing']}, "
-              f"ter beoordeling {s['cases']['needs_review']}",
+              f"             wachten op routering {s['cases'][CaseState.NEEDS_ROUTING]}, "
+              f"ter beoordeling {s['cases'][NEEDS_REVIEW]}",
               "inkomend     " + _by_state(s["inbound"]["by_state"]), ""]  # fmt: skip
     if reasons:
         lines += ["Aandacht nodig:"] + [f"  - {reason}" for reason in reasons]

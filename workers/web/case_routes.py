@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from workers.case_actions import CaseActionError, clear_review, record_outcome
+from schema.case_store import CaseActionError
 from workers.web.case_view import case_view, event_summary
 from workers.web.context import WebState, flash, in_thread, int_param, redirect, render, state_of, viewer_of
 from workers.web.outcome_form import OutcomeFormError, form_choices, parse_outcome_form
 from workers.web.queries import PAGE_SIZE, board_summary, case_list, deadline_board, municipalities
-from workers.web.scope import Viewer, case_or_404, email_or_404, municipality_filter
+from workers.web.scope import Viewer, case_or_404, email_or_404, municipality_filter, open_case_or_404
 from workflows.labels import CASE_STATES
 from workflows.model import Outcome
 
@@ -82,12 +82,9 @@ async def email_page(request: Request) -> Response:
 
 
 def _record(state: WebState, viewer: Viewer, case_id: int, outcome: Outcome) -> None:
-    now = state.now()
-    with state.app.sessions.begin() as session:
-        case = case_or_404(session, viewer, case_id, lock=True)
-        if case.closed_at is not None or case.state in ("closed", "needs_routing"):
-            raise CaseActionError("deze zaak loopt niet (meer): een uitkomst vastleggen kan niet")
-        record_outcome(session, state.services.workflow, case, outcome, actor=viewer.actor, now=now)
+    store = state.services.store
+    with store.sessions.begin() as session, open_case_or_404(store, session, viewer, case_id) as case:
+        case.record_outcome(outcome, by=viewer.actor, now=state.now())
 
 
 async def post_outcome(request: Request) -> Response:
@@ -104,11 +101,9 @@ async def post_outcome(request: Request) -> Response:
 
 
 def _clear(state: WebState, viewer: Viewer, case_id: int, note: str) -> None:
-    with state.app.sessions.begin() as session:
-        case = case_or_404(session, viewer, case_id, lock=True)
-        if case.review_reason is None:
-            raise CaseActionError("deze zaak staat niet ter beoordeling")
-        clear_review(session, case, actor=viewer.actor, now=state.now(), note=note)
+    store = state.services.store
+    with store.sessions.begin() as session, open_case_or_404(store, session, viewer, case_id) as case:
+        case.clear_review(note, by=viewer.actor, now=state.now())
 
 
 async def post_clear_review(request: Request) -> Response:

@@ -5,18 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.models import AuditEvent, CaseRow, MunicipalityRow
-from schema.runtime_models import InboundMessage, OutboundEmail, Timer, WorkflowInstance
-from workers.case_actions import case_outcome
+from schema.runtime_models import InboundMessage, OutboundEmail, Timer
 from workers.web.formatting import local_time
 from workers.web.scope import Viewer
-from workflows.labels import CASE_STATES, CLOSE_REASONS, EMAIL_KINDS, ROUTING_METHODS, TIMERS, label
-from workflows.model import case_reference
+from workflows.events import outcome_from_dict
+from workflows.labels import (
+    CASE_STATES,
+    CLOSE_REASONS,
+    EMAIL_KINDS,
+    INTAKE_RESULTS,
+    RECIPIENTS,
+    ROUTING_METHODS,
+    TIMERS,
+    label,
+)
+from workflows.model import Outcome, case_reference
+from workflows.states import AuditKind, TimerState
 
 
 def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> dict[str, Any]:
@@ -27,7 +37,7 @@ def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> d
         "reference": case_reference(case.id),
         "municipality": municipality,
         "days_left": (case.report_date - today).days,
-        "outcome": case_outcome(case),
+        "outcome": outcome_of(case),
         "candidates": _names(session, list(case.routing_candidates or [])),
         "timeline": list(
             session.scalars(
@@ -48,10 +58,10 @@ def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> d
         ),
         "timers": list(
             session.scalars(
-                select(Timer).where(Timer.case_id == case.id, Timer.state == "pending").order_by(Timer.due_at)
+                select(Timer).where(Timer.case_id == case.id, Timer.state == TimerState.PENDING).order_by(Timer.due_at)
             )
         ),
-        "instance": _instance(session, case.id) if viewer.is_operator else None,
+        "instance": _instance(case) if viewer.is_operator else None,
     }
 
 
@@ -63,39 +73,47 @@ def _names(session: Session, codes: list[str]) -> list[tuple[str, str]]:
     return [(code, names.get(code, code)) for code in codes]
 
 
-def _instance(session: Session, case_id: int) -> dict[str, Any] | None:
-    instance = session.scalars(select(WorkflowInstance).where(WorkflowInstance.case_id == case_id)).one_or_none()
-    if instance is None:
+def _instance(case: CaseRow) -> dict[str, Any] | None:
+    if case.workflow is None:
         return None
     return {
-        "definition": instance.definition,
-        "version": instance.version,
-        "stage": instance.stage,
-        "updated_at": instance.updated_at,
-        "state": json.dumps(instance.state, indent=2, ensure_ascii=False),
+        "definition": case.workflow,
+        "version": case.workflow_version,
+        "stage": case.state,
+        "updated_at": case.updated_at,
+        "state": json.dumps(case.workflow_progress, indent=2, ensure_ascii=False),
     }
+
+
+def outcome_of(case: CaseRow) -> Outcome:
+    """The outcome stored on the case."""
+    return outcome_from_dict({
+        "contact": case.outcome_contact, "contact_form": case.outcome_contact_form, "actions": case.outcome_actions,
+        "life_domains": case.outcome_life_domains or (), "known_to_care": case.outcome_known_to_care,
+        "note": case.outcome_note,
+    })  # fmt: skip
 
 
 def event_summary(event: AuditEvent) -> str:
     """A short Dutch line for the timeline, from an audit event's details (never personal data)."""
     d = event.details or {}
-    describe = _SUMMARIES.get(event.event)
+    describe = cast(dict[str, Callable[[dict[str, Any]], str]], _SUMMARIES).get(event.event)  # str finds its member
     return describe(d) if describe else ""
 
 
-_RECIPIENTS = {"municipality": "aan de gemeente", "coordinator": "aan de coördinator"}
-_RESULTS = {"accepted": "geaccepteerd", "needs_routing": "gemeente onduidelijk"}
-_SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "stage_changed": lambda d: f"{label(CASE_STATES, d.get('from'))} → {label(CASE_STATES, d.get('to'))}",
-    "timer_scheduled": lambda d: f"{label(TIMERS, d.get('timer'))} op {local_time(d.get('due_at'))}",
-    "timers_cancelled": lambda d: ", ".join(label(TIMERS, t) for t in d.get("timers", [])),
-    "email_queued": lambda d: f"{label(EMAIL_KINDS, d.get('kind'))} {_RECIPIENTS.get(str(d.get('recipient')), '')}",
-    "municipality_assigned": lambda d: str(d.get("cbs_code")),
-    "review_needed": lambda d: str(d.get("reason", "")),
-    "review_cleared": lambda d: str(d.get("note", "")),
-    "case_closed": lambda d: label(CLOSE_REASONS, d.get("reason")),
-    "inbound_discarded": lambda d: str(d.get("reason", "")),
-    "case_created": lambda d: (
-        f"{label(_RESULTS, d.get('result'))}; routering: {label(ROUTING_METHODS, d.get('routing_method'))}"
+_SUMMARIES: dict[AuditKind, Callable[[dict[str, Any]], str]] = {
+    AuditKind.STAGE_CHANGED: lambda d: f"{label(CASE_STATES, d.get('from'))} → {label(CASE_STATES, d.get('to'))}",
+    AuditKind.TIMER_SCHEDULED: lambda d: f"{label(TIMERS, d.get('timer'))} op {local_time(d.get('due_at'))}",
+    AuditKind.TIMERS_CANCELLED: lambda d: ", ".join(label(TIMERS, t) for t in d.get("timers", [])),
+    AuditKind.EMAIL_QUEUED: lambda d: (
+        f"{label(EMAIL_KINDS, d.get('kind'))} aan {label(RECIPIENTS, d.get('recipient'))}"
+    ),
+    AuditKind.MUNICIPALITY_ASSIGNED: lambda d: str(d.get("cbs_code")),
+    AuditKind.REVIEW_NEEDED: lambda d: str(d.get("reason", "")),
+    AuditKind.REVIEW_CLEARED: lambda d: str(d.get("note", "")),
+    AuditKind.CASE_CLOSED: lambda d: label(CLOSE_REASONS, d.get("reason")),
+    AuditKind.INBOUND_DISCARDED: lambda d: str(d.get("reason", "")),
+    AuditKind.CASE_CREATED: lambda d: (
+        f"{label(INTAKE_RESULTS, d.get('result'))}; routering: {label(ROUTING_METHODS, d.get('routing_method'))}"
     ),
 }

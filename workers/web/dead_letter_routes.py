@@ -13,6 +13,7 @@ from workers.dead_letters import DeadLetterError, discard, list_dead_letters, re
 from workers.web.context import WebState, flash, in_thread, redirect, render, state_of, viewer_of
 from workers.web.scope import Viewer, not_found, require_operator
 from workflows.labels import DEAD_LETTER_STATES
+from workflows.states import DeadLetterState
 
 
 def _list(state: WebState, which: str | None) -> list[dict[str, Any]]:
@@ -22,7 +23,7 @@ def _list(state: WebState, which: str | None) -> list[dict[str, Any]]:
 
 async def dead_letters(request: Request) -> Response:
     require_operator(viewer_of(request))
-    asked = request.query_params.get("status", "dead")
+    asked = request.query_params.get("status", DeadLetterState.DEAD)
     which = asked if asked in DEAD_LETTER_STATES else None
     rows = await in_thread(_list, state_of(request), which)
     return render(request, "dead_letters.html", {"rows": rows, "which": which, "states": DEAD_LETTER_STATES})

@@ -15,14 +15,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from messaging.inbound import MessageTooLargeError, parse_message
-from schema.models import AuditEvent, CaseRow
+from schema import audit, inbound_rows
+from schema.case_store import CaseActionError
+from schema.models import CaseRow
 from schema.runtime_models import InboundMessage
-from workers.case_actions import CaseActionError, record_outcome
 from workers.web.context import WebState, flash, in_thread, redirect, render, state_of, viewer_of
 from workers.web.outcome_form import OutcomeFormError, form_choices, parse_outcome_form
-from workers.web.queries import OPEN_INBOUND
-from workers.web.scope import Viewer, case_or_404, inbound_or_404, inbound_scoped, scoped
+from workers.web.scope import Viewer, inbound_or_404, inbound_scoped, open_case_or_404, scoped
 from workflows.model import Outcome, case_reference
+from workflows.states import AuditKind, InboundState
 
 QUEUE_LIMIT = 200
 TEXT_LIMIT = 20_000
@@ -31,7 +32,7 @@ TEXT_LIMIT = 20_000
 def _queue(state: WebState, viewer: Viewer) -> dict[str, Any]:
     with state.app.sessions() as session:
         messages = session.scalars(inbound_scoped(select(InboundMessage), viewer)
-                                   .where(InboundMessage.state.in_(OPEN_INBOUND))
+                                   .where(InboundMessage.state.in_(InboundState.open()))
                                    .order_by(InboundMessage.received_at.desc()).limit(QUEUE_LIMIT))  # fmt: skip
         cases = session.scalars(scoped(select(CaseRow), viewer).where(CaseRow.review_reason.is_not(None))
                                 .order_by(CaseRow.report_date).limit(QUEUE_LIMIT))  # fmt: skip
@@ -52,7 +53,8 @@ def _message(state: WebState, viewer: Viewer, inbound_id: int) -> dict[str, Any]
             parsed = None
         return {"message": row, "parsed": parsed, "text": parsed.text[:TEXT_LIMIT] if parsed else "",
                 "case": case, "reference": case_reference(case.id) if case else None,
-                "problems": (row.details or {}).get("problems", []), "is_open": row.state in OPEN_INBOUND}  # fmt: skip
+                "problems": (row.details or {}).get("problems", []),
+                "is_open": row.state in InboundState.open()}  # fmt: skip
 
 
 async def message_page(request: Request) -> Response:
@@ -62,12 +64,12 @@ async def message_page(request: Request) -> Response:
 
 def _open_message(session: Session, viewer: Viewer, inbound_id: int) -> InboundMessage:
     row = inbound_or_404(session, viewer, inbound_id, lock=True)
-    if row.state not in OPEN_INBOUND:
+    if row.state not in InboundState.open():
         raise CaseActionError("dit bericht is al afgehandeld")
     return row
 
 
-def _case_by_reference(session: Session, viewer: Viewer, reference: str) -> CaseRow:
+def _case_by_reference(session: Session, viewer: Viewer, reference: str) -> int:
     text = reference.strip()
     number = text.upper().removeprefix("ZM-")
     query = scoped(select(CaseRow), viewer)
@@ -76,22 +78,19 @@ def _case_by_reference(session: Session, viewer: Viewer, reference: str) -> Case
     case = session.scalars(query).one_or_none() if text else None
     if case is None:
         raise CaseActionError("geen zaak gevonden met die zaakreferentie of dji_id")
-    return case
+    return case.id
 
 
 def _record(state: WebState, viewer: Viewer, inbound_id: int, outcome: Outcome, reference: str) -> str:
-    now = state.now()
-    with state.app.sessions.begin() as session:
+    now, store = state.now(), state.services.store
+    with store.sessions.begin() as session:
         row = _open_message(session, viewer, inbound_id)
-        case_id = row.case_id if row.case_id is not None else _case_by_reference(session, viewer, reference).id
-        case = case_or_404(session, viewer, case_id, lock=True)
-        if case.closed_at is not None or case.state in ("closed", "needs_routing"):
-            raise CaseActionError("deze zaak loopt niet (meer): een uitkomst vastleggen kan niet")
-        record_outcome(session, state.services.workflow, case, outcome, actor=viewer.actor, now=now,
-                       inbound_id=row.id)  # fmt: skip
-        row.details = {**(row.details or {}), "resolution": {"action": "outcome_recorded", "previous": row.state}}
-        row.state, row.case_id, row.resolved_by, row.processed_at = "processed", case.id, viewer.actor, now
-        return case_reference(case.id)
+        case_id = row.case_id if row.case_id is not None else _case_by_reference(session, viewer, reference)
+        with open_case_or_404(store, session, viewer, case_id) as case:
+            case.record_outcome(outcome, by=viewer.actor, now=now, inbound_id=row.id)
+        inbound_rows.resolve(row, InboundState.PROCESSED, by=viewer.actor, now=now, action="outcome_recorded",
+                             case_id=case_id)  # fmt: skip
+        return case_reference(case_id)
 
 
 async def post_outcome(request: Request) -> Response:
@@ -112,12 +111,11 @@ def _discard(state: WebState, viewer: Viewer, inbound_id: int, reason: str) -> N
     now = state.now()
     with state.app.sessions.begin() as session:
         row = _open_message(session, viewer, inbound_id)
-        previous = {"state": row.state, "reason": row.reason}
-        row.details = {**(row.details or {}), "resolution": {"action": "discarded", "previous": previous}}
-        row.state, row.reason, row.resolved_by, row.processed_at = "discarded", reason[:500], viewer.actor, now
-        session.add(AuditEvent(at=now, actor=viewer.actor, case_id=row.case_id, event="inbound_discarded",
-                               details={"inbound_id": row.id, "reason": reason[:300],
-                                        "previous_state": previous["state"]}))  # fmt: skip
+        previous_state = row.state
+        inbound_rows.resolve(row, InboundState.DISCARDED, by=viewer.actor, now=now, action="discarded",
+                             reason=reason)  # fmt: skip
+        audit.record(session, AuditKind.INBOUND_DISCARDED, actor=viewer.actor, at=now, case_id=row.case_id,
+                     details={"inbound_id": row.id, "reason": reason[:300], "previous_state": previous_state})
 
 
 async def post_discard(request: Request) -> Response:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from schema.models import CaseRow, MunicipalityRow
 from schema.runtime_models import InboundMessage, Timer
 from workers.web.scope import Viewer, inbound_scoped, scoped
+from workflows.model import CaseState
+from workflows.states import InboundState, TimerState
 
 PAGE_SIZE = 50
 BOARD_LIMIT = 1000
-OPEN_INBOUND = ("needs_review", "quarantined")
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def _open_cases() -> Select[Any]:
     return (
         select(CaseRow, MunicipalityRow.name)
         .outerjoin(MunicipalityRow, MunicipalityRow.cbs_code == CaseRow.cbs_code)
-        .where(CaseRow.closed_at.is_(None), CaseRow.state != "closed")
+        .where(CaseRow.closed_at.is_(None), CaseRow.state != CaseState.CLOSED)
     )
 
 
@@ -59,7 +60,7 @@ def _next_timers(session: Session, case_ids: list[int]) -> dict[int, tuple[str, 
         chunk = case_ids[start : start + 500]
         query = (
             select(Timer.case_id, Timer.name, Timer.due_at)
-            .where(Timer.case_id.in_(chunk), Timer.state == "pending")
+            .where(Timer.case_id.in_(chunk), Timer.state == TimerState.PENDING)
             .order_by(Timer.due_at)
         )
         for case_id, name, due_at in session.execute(query):
@@ -113,10 +114,10 @@ def _search(query: Select[Any], text: str) -> Select[Any]:
 def work_counts(session: Session, viewer: Viewer, today: date) -> dict[str, int]:
     """What waits for this viewer: open, overdue and due-this-week cases, reviews, triage."""
     cases = scoped(select(func.count()).select_from(CaseRow), viewer)
-    open_cases = cases.where(CaseRow.closed_at.is_(None), CaseRow.state != "closed")
+    open_cases = cases.where(CaseRow.closed_at.is_(None), CaseRow.state != CaseState.CLOSED)
     review = cases.where(CaseRow.review_reason.is_not(None))
     inbound = inbound_scoped(select(func.count()).select_from(InboundMessage), viewer).where(
-        InboundMessage.state.in_(OPEN_INBOUND)
+        InboundMessage.state.in_(InboundState.open())
     )
     counts = {
         "open": session.scalar(open_cases),
@@ -124,7 +125,7 @@ def work_counts(session: Session, viewer: Viewer, today: date) -> dict[str, int]
         "week": session.scalar(open_cases.where(CaseRow.report_date.between(today, today + timedelta(days=7)))),
         "review": session.scalar(review),
         "inbound": session.scalar(inbound),
-        "routing": session.scalar(cases.where(CaseRow.state == "needs_routing")) if viewer.is_operator else 0,
+        "routing": session.scalar(cases.where(CaseRow.state == CaseState.NEEDS_ROUTING)) if viewer.is_operator else 0,
     }  # fmt: skip
     return {key: int(value or 0) for key, value in counts.items()}
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
+from schema.case_store import CaseActionError, CaseStore, OpenCase
 from schema.console_models import User
 from schema.models import CaseRow
 from schema.runtime_models import InboundMessage, OutboundEmail
@@ -77,11 +78,28 @@ def require_operator(viewer: Viewer) -> None:
         raise HTTPException(403, "Alleen voor operators")
 
 
-def case_or_404(session: Session, viewer: Viewer, case_id: int, *, lock: bool = False) -> CaseRow:
-    case = session.get(CaseRow, case_id, with_for_update=lock)
-    if case is None or not (viewer.is_operator or case.cbs_code == viewer.cbs_code):
+def may_see(viewer: Viewer, cbs_code: str | None) -> bool:
+    """Whether ``viewer`` may see a case of the municipality ``cbs_code``."""
+    return viewer.is_operator or (cbs_code is not None and cbs_code == viewer.cbs_code)
+
+
+def case_or_404(session: Session, viewer: Viewer, case_id: int) -> CaseRow:
+    """A case to read (not to change: see ``open_case_or_404``)."""
+    case = session.get(CaseRow, case_id)
+    if case is None or not may_see(viewer, case.cbs_code):
         raise not_found()
     return case
+
+
+def open_case_or_404(store: CaseStore, session: Session, viewer: Viewer, case_id: int) -> OpenCase:
+    """A case locked for change through the case store, in the caller's transaction; use it with ``with``."""
+    try:
+        opened = store.lock(session, case_id)
+    except CaseActionError:
+        raise not_found() from None
+    if not may_see(viewer, opened.row.cbs_code):
+        raise not_found()
+    return opened
 
 
 def email_or_404(session: Session, viewer: Viewer, email_id: int) -> OutboundEmail:
@@ -100,7 +118,7 @@ def inbound_or_404(session: Session, viewer: Viewer, inbound_id: int, *, lock: b
     if viewer.is_operator:
         return row
     case = session.get(CaseRow, row.case_id) if row.case_id is not None else None
-    if case is None or case.cbs_code != viewer.cbs_code:
+    if case is None or not may_see(viewer, case.cbs_code):
         raise not_found()
     return row
 

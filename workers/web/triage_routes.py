@@ -10,18 +10,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from schema.case_store import CaseActionError
 from schema.models import CaseRow, MunicipalityRow
-from workers.case_actions import CaseActionError, assign_municipality
 from workers.web.context import WebState, flash, in_thread, redirect, render, state_of, viewer_of
-from workers.web.scope import Viewer, case_or_404, require_operator, scoped
-from workflows.model import case_reference
+from workers.web.scope import Viewer, open_case_or_404, require_operator, scoped
+from workflows.model import CaseState, case_reference
 
 TRIAGE_LIMIT = 200
 
 
 def _queue(state: WebState, viewer: Viewer) -> dict[str, Any]:
     with state.app.sessions() as session:
-        query = scoped(select(CaseRow).where(CaseRow.state == "needs_routing"), viewer)
+        query = scoped(select(CaseRow).where(CaseRow.state == CaseState.NEEDS_ROUTING), viewer)
         cases = list(session.scalars(query.order_by(CaseRow.report_date, CaseRow.id).limit(TRIAGE_LIMIT)))
         all_municipalities = list(session.execute(
             select(MunicipalityRow.cbs_code, MunicipalityRow.name, MunicipalityRow.province)
@@ -40,9 +40,9 @@ async def triage(request: Request) -> Response:
 
 
 def _assign(state: WebState, viewer: Viewer, case_id: int, cbs_code: str) -> str:
-    with state.app.sessions.begin() as session:
-        case = case_or_404(session, viewer, case_id, lock=True)
-        assign_municipality(session, case, cbs_code, actor=viewer.actor, now=state.now())
+    store = state.services.store
+    with store.sessions.begin() as session, open_case_or_404(store, session, viewer, case_id) as case:
+        case.assign_municipality(cbs_code, by=viewer.actor, now=state.now())
         return _name(session, cbs_code)
 
 

@@ -1,0 +1,324 @@
+"""The case store: the one way a case is changed — lock it, load it, apply what was decided.
+
+``with store.case(case_id) as c:`` opens a transaction, locks the case row and loads it with its
+workflow instance; ``store.lock(session, case_id)`` does the same inside a caller's transaction
+(the reply processor also holds the inbound message). Through ``c`` go all writes of a case: the
+engine's decisions (``c.start``, ``c.handle``, ``c.record_outcome``), emails (``c.queue_email``),
+review flags, the municipality chosen in triage, and audit rows (``c.audit``). Nothing else writes
+cases, timers, queued emails or the outbox rows that start and send them; bulk intake inserts new
+cases by COPY (``schema.intake_store``) and sending moves an email's state (``schema.email_store``).
+
+Invariants:
+    - Each fact of a case is stored once, on its row: stage (``state``), urgency, outcome, closure,
+      and the instance (definition, version and the engine's bookkeeping).
+    - Every change is written with its audit event and the outbox messages it causes, in the same
+      transaction; the case row lock serialises concurrent actions on one case.
+    - An action that does not fit the case raises ``CaseActionError`` with a Dutch reason, and
+      nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema import outbox
+from schema.case_rows import COUNT_EMAILS, INSERT_EMAIL, LOCK_CASE, LockedCase, Writes, outcome_columns
+from schema.models import CaseRow, MunicipalityRow
+from workflows.calendar import WorkdayCalendar
+from workflows.commands import CancelTimers, CloseCase, EmailKind, MarkUrgent, Recipient, ScheduleTimer, SendEmail
+from workflows.engine import CaseFacts, Decision, InstanceState, handle, start
+from workflows.events import Event, OutcomeReceived, outcome_to_dict
+from workflows.model import CaseState, Outcome
+from workflows.registry import DefinitionRegistry
+from workflows.states import AuditKind, EmailState, RoutingMethod
+
+WORKFLOW_ACTOR = "workflow"
+REASON_MAX = 300
+
+
+class CaseActionError(ValueError):
+    """An action that does not fit the case (unknown, closed, not started, wrong state); Dutch message."""
+
+
+class Addresses(Protocol):
+    """Who receives what (the configuration): ``None`` means not configured, and the email fails visibly."""
+
+    def mailbox(self, cbs_code: str | None) -> str | None: ...
+
+    def coordinator(self, province: str | None) -> str | None: ...
+
+
+MessageIds = Callable[[str, int, int], str]  # (kind, case id, sequence of that kind) -> Message-ID
+
+
+@dataclass(frozen=True)
+class Nudges:
+    """The queue messages a case change causes, as (actor name, queue name): the runtime names its queues."""
+
+    start_workflow: tuple[str, str]
+    send_email: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Email:
+    """An email to queue for a case; ``step`` names what caused it (a definition step, a reply)."""
+
+    kind: EmailKind
+    recipient: Recipient
+    to: str | None
+    reason: str
+    step: str
+    attach_letter: bool = False
+    inbound_id: int | None = None
+    in_reply_to: str | None = None
+
+
+class CaseStore:
+    """Opens cases for change; built once per process from the definitions and the configuration."""
+
+    def __init__(self, sessions: sessionmaker[Session], definitions: DefinitionRegistry, calendar: WorkdayCalendar,
+                 addresses: Addresses, message_ids: MessageIds, nudges: Nudges) -> None:  # fmt: skip
+        self.sessions = sessions
+        self.nudges = nudges
+        self.definitions = definitions
+        self.calendar = calendar
+        self.addresses = addresses
+        self.message_ids = message_ids
+
+    @contextmanager
+    def case(self, case_id: int) -> Iterator[OpenCase]:
+        """A transaction with ``case_id`` locked; everything done through it is committed at the end."""
+        with self.sessions.begin() as session, self.lock(session, case_id) as opened:
+            yield opened
+
+    def lock(self, session: Session, case_id: int) -> OpenCase:
+        """Lock and load ``case_id`` in the caller's transaction; use it as a context manager.
+
+        Raises:
+            CaseActionError: there is no such case.
+        """
+        found = session.connection().execute(LOCK_CASE, {"case_id": case_id}).one_or_none()
+        if found is None:
+            raise CaseActionError(f"zaak {case_id} bestaat niet")
+        return OpenCase(self, session, LockedCase._make(found))
+
+
+class OpenCase:
+    """One locked case and the changes made to it; written on leaving the ``with`` block."""
+
+    def __init__(self, store: CaseStore, session: Session, row: LockedCase) -> None:
+        self._store, self.session, self.row = store, session, row
+        self._writes = Writes(session, row.id)
+        self._instance = row.instance()
+        self._stage = CaseState(row.state)
+        self._email_counts: dict[str, int] = {}
+        self._now: datetime | None = None
+
+    def __enter__(self) -> OpenCase:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            self.flush()
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def stage(self) -> CaseState:
+        return self._stage
+
+    @property
+    def instance(self) -> InstanceState | None:
+        return self._instance
+
+    @property
+    def is_closed(self) -> bool:
+        return self._stage is CaseState.CLOSED
+
+    @property
+    def outcome(self) -> Outcome:
+        """What is recorded now (an all-unknown outcome while nothing is)."""
+        recorded = self._instance.outcome if self._instance is not None else self.row.outcome
+        return recorded if recorded is not None else Outcome()
+
+    # --- the engine's decisions ----------------------------------------------------------------
+
+    def start(self, now: datetime, trigger: str) -> Decision | None:
+        """Start the workflow ``trigger`` starts for an accepted case; None if it has one already."""
+        if self._stage is not CaseState.ACCEPTED or self._instance is not None:
+            return None
+        (definition,) = self._store.definitions.for_trigger(trigger)
+        deadline = getattr(self.row, definition.deadline_field)
+        decision = start(definition, CaseFacts(self.id, deadline), now, self._store.calendar)
+        self._writes.case_changes.update(workflow=definition.name, workflow_version=definition.version)
+        self.audit(AuditKind.WORKFLOW_STARTED, now, by=WORKFLOW_ACTOR, definition=definition.name,
+                   version=definition.version)  # fmt: skip
+        self._apply(decision, now)
+        return decision
+
+    def handle(self, event: Event, now: datetime) -> Decision:
+        """Feed ``event`` to the running instance and carry out the engine's decision.
+
+        Raises:
+            CaseActionError: the case's workflow has not started.
+        """
+        instance = self._require_instance()
+        definition = self._store.definitions.get(instance.definition, instance.version)
+        decision = handle(definition, instance, event, now, self._store.calendar)
+        self._apply(decision, now)
+        return decision
+
+    def record_outcome(self, reading: Outcome, *, by: str, now: datetime, inbound_id: int | None = None) -> Outcome:
+        """Merge ``reading`` into the outcome (the engine's rule) and let the workflow act on it.
+
+        A closed case keeps the outcome for the figures (a late reply) but sends nothing more.
+        """
+        self._require_instance()
+        decision = self.handle(OutcomeReceived(reading), now)
+        merged = decision.state.outcome
+        assert merged is not None
+        if merged.is_complete or merged.is_partial:
+            self._writes.case_changes["review_reason"] = None
+        self.audit(AuditKind.OUTCOME_RECORDED, now, by=by, outcome=outcome_to_dict(merged), inbound_id=inbound_id)
+        return merged
+
+    # --- what people do ------------------------------------------------------------------------
+
+    def mark_for_review(self, reason: str, *, by: str, now: datetime, inbound_id: int | None = None) -> None:
+        self._writes.case_changes.update(review_reason=reason[:REASON_MAX], updated_at=now)
+        self.audit(AuditKind.REVIEW_NEEDED, now, by=by, reason=reason[:REASON_MAX], inbound_id=inbound_id)
+
+    def clear_review(self, note: str, *, by: str, now: datetime) -> None:
+        if self.row.review_reason is None and "review_reason" not in self._writes.case_changes:
+            raise CaseActionError("deze zaak staat niet ter beoordeling")
+        self._writes.case_changes.update(review_reason=None, updated_at=now)
+        self.audit(AuditKind.REVIEW_CLEARED, now, by=by, note=note[:REASON_MAX])
+
+    def assign_municipality(self, cbs_code: str, *, by: str, now: datetime) -> None:
+        """Triage: the municipality of a *needs routing* case is chosen; its workflow starts."""
+        if self._stage is not CaseState.NEEDS_ROUTING:
+            raise CaseActionError(f"zaak {self.id} wacht niet op een gemeentekeuze (status {self._stage.value})")
+        candidates = list(self.row.routing_candidates or [])
+        if self.session.get(MunicipalityRow, cbs_code) is None:
+            raise CaseActionError(f"{cbs_code} is geen gemeente van Groningen, Fryslân of Drenthe")
+        if candidates and cbs_code not in candidates:
+            raise CaseActionError(f"{cbs_code} is geen van de kandidaten ({', '.join(candidates)})")
+        evidence = {**(self.row.routing_evidence or {}), "operator": f"gekozen door {by}"}
+        self._writes.case_changes.update(cbs_code=cbs_code, routing_method=RoutingMethod.OPERATOR.value,
+                                         routing_evidence=evidence, updated_at=now)  # fmt: skip
+        self._move_to(CaseState.ACCEPTED, now)
+        self.audit(AuditKind.MUNICIPALITY_ASSIGNED, now, by=by, cbs_code=cbs_code, candidates=candidates)
+        self._writes.outbox.append((*self._store.nudges.start_workflow, (self.id,)))
+
+    def audit(self, event: AuditKind, now: datetime, *, by: str, **details: Any) -> None:
+        """An audit event about this case, written with the case's other changes."""
+        self._touch(now)
+        self._writes.audit(now, by, event, details)
+
+    def queue_email(self, email: Email, now: datetime, *, by: str = WORKFLOW_ACTOR) -> int:
+        """Queue ``email`` with its deterministic Message-ID; the outbox message that sends it goes too."""
+        kind = email.kind.value
+        message_id = self._store.message_ids(kind, self.id, self._next_sequence(kind))
+        email_id = int(self.session.connection().execute(INSERT_EMAIL, {
+            "case_id": self.id, "kind": kind, "step": email.step or kind, "recipient": email.recipient.value,
+            "to_address": email.to, "reason": email.reason, "attach_letter": email.attach_letter,
+            "message_id": message_id, "state": EmailState.QUEUED.value, "attempts": 0, "created_at": now,
+            "updated_at": now, "inbound_id": email.inbound_id, "in_reply_to": email.in_reply_to,
+        }).scalar_one())  # fmt: skip
+        self._writes.outbox.append((*self._store.nudges.send_email, (email_id,)))
+        self.audit(AuditKind.EMAIL_QUEUED, now, by=by, email_id=email_id, kind=kind, recipient=email.recipient.value)
+        return email_id
+
+    def flush(self) -> None:
+        """Write what was gathered (called on leaving the ``with`` block)."""
+        if self._now is not None:
+            self._writes.flush(self._now)
+
+    # --- carrying out a decision ---------------------------------------------------------------
+
+    def _touch(self, now: datetime) -> None:
+        self._now = now if self._now is None else max(self._now, now)
+
+    def _apply(self, decision: Decision, now: datetime) -> None:
+        self._touch(now)
+        for command in decision.commands:
+            if isinstance(command, SendEmail):
+                self.queue_email(Email(command.kind, command.recipient, self._address(command.recipient),
+                                       command.reason, command.step, command.attach_letter), now)  # fmt: skip
+            elif isinstance(command, ScheduleTimer):
+                self._writes.timer(command.name, command.due_at, now)
+                self.audit(AuditKind.TIMER_SCHEDULED, now, by=WORKFLOW_ACTOR, timer=command.name,
+                           due_at=command.due_at.isoformat())  # fmt: skip
+            elif isinstance(command, CancelTimers):
+                self._writes.cancel_timers(command.names)
+                self.audit(AuditKind.TIMERS_CANCELLED, now, by=WORKFLOW_ACTOR, timers=list(command.names))
+            elif isinstance(command, CloseCase):
+                self._writes.case_changes.update(closed_at=now, close_reason=command.reason.value)
+                self.audit(AuditKind.CASE_CLOSED, now, by=WORKFLOW_ACTOR, reason=command.reason.value)
+            elif isinstance(command, MarkUrgent):
+                self._writes.case_changes["urgent"] = True
+                self.audit(AuditKind.MARKED_URGENT, now, by=WORKFLOW_ACTOR)
+        state = decision.state
+        if state.outcome is not None and state.outcome != (self._instance.outcome if self._instance else None):
+            self._writes.case_changes.update(outcome_columns(state.outcome, now))
+        self._writes.case_changes["workflow_progress"] = state.bookkeeping()
+        self._move_to(state.stage, now)
+        self._instance = state
+
+    def _move_to(self, stage: CaseState, now: datetime) -> None:
+        if stage is not self._stage:
+            moved = {"from": self._stage.value, "to": stage.value}
+            self.audit(AuditKind.STAGE_CHANGED, now, by=WORKFLOW_ACTOR, **moved)
+            self._writes.case_changes["state"] = stage
+            self._stage = stage
+        self._writes.case_changes["updated_at"] = now
+
+    def _address(self, recipient: Recipient) -> str | None:
+        if recipient is Recipient.COORDINATOR:
+            return self._store.addresses.coordinator(self.row.province)
+        return self._store.addresses.mailbox(self.row.cbs_code)
+
+    def _require_instance(self) -> InstanceState:
+        if self._instance is None:
+            raise CaseActionError(f"de workflow van zaak {self.id} is nog niet gestart")
+        return self._instance
+
+    def _next_sequence(self, kind: str) -> int:
+        """1 + the emails of this kind the case has (those queued just now included)."""
+        if kind not in self._email_counts:
+            count = 0
+            if self.row.has_emails:
+                params = {"case_id": self.id, "kind": kind}
+                count = int(self.session.connection().execute(COUNT_EMAILS, params).scalar() or 0)
+            self._email_counts[kind] = count
+        self._email_counts[kind] += 1
+        return self._email_counts[kind]
+
+
+def renudge_unstarted(session: Session, now: datetime, updated_before: datetime, nudge: tuple[str, str],
+                      limit: int = 5000) -> int:  # fmt: skip
+    """Queue again the start of accepted cases whose workflow did not start (a lost message).
+
+    The case's ``updated_at`` moves to ``now``, so it is nudged once per window.
+    """
+    ids = list(session.scalars(
+        select(CaseRow.id).where(CaseRow.state == CaseState.ACCEPTED, CaseRow.workflow.is_(None),
+                                 CaseRow.updated_at < updated_before).limit(limit)
+    ))  # fmt: skip
+    if ids:
+        outbox.enqueue(session, *nudge, [(i,) for i in ids], now)
+        session.execute(update(CaseRow).where(CaseRow.id.in_(ids)).values(updated_at=now))
+    return len(ids)
+
+
+__all__ = ["Addresses", "CaseActionError", "CaseStore", "Email", "MessageIds", "Nudges", "OpenCase",
+           "renudge_unstarted"]  # fmt: skip
