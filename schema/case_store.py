@@ -34,8 +34,9 @@ from schema.models import CaseRow, MunicipalityRow
 from workflows.calendar import WorkdayCalendar
 from workflows.commands import CancelTimers, CloseCase, EmailKind, MarkUrgent, Recipient, ScheduleTimer, SendEmail
 from workflows.engine import CaseFacts, Decision, InstanceState, handle, start
-from workflows.events import Event, OutcomeReceived, outcome_to_dict
-from workflows.model import CaseState, Outcome
+from workflows.events import Event, OperatorAction, OutcomeReceived, outcome_to_dict
+from workflows.labels import CLOSE_REASONS, label
+from workflows.model import CaseState, Outcome, case_reference
 from workflows.registry import DefinitionRegistry
 from workflows.states import AuditKind, EmailState, RoutingMethod
 
@@ -168,10 +169,16 @@ class OpenCase:
     def handle(self, event: Event, now: datetime) -> Decision:
         """Feed ``event`` to the running instance and carry out the engine's decision.
 
+        Timers and replies that reach a closed case are handled (silently: the engine sends nothing);
+        a person's action on a closed case is refused.
+
         Raises:
-            CaseActionError: the case's workflow has not started.
+            CaseActionError: the case's workflow has not started, or a person acts on a closed case.
         """
         instance = self._require_instance()
+        if isinstance(event, OperatorAction) and instance.is_closed:
+            why = label(CLOSE_REASONS, instance.closed_reason)
+            raise CaseActionError(f"zaak {case_reference(self.id)} is afgesloten ({why}): {event.action} kan niet meer")
         definition = self._store.definitions.get(instance.definition, instance.version)
         decision = handle(definition, instance, event, now, self._store.calendar)
         self._apply(decision, now)

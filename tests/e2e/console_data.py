@@ -22,7 +22,6 @@ from schema.reference_sync import sync_reference_data
 from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail
 from tests.flow_helpers import wait_until
 from workers.bootstrap import App, bootstrap
-from workers.case_actions import mark_for_review, record_outcome
 from workers.feed_files import RawRecord
 from workers.runner import Running, start
 from workers.settings import load_settings
@@ -130,11 +129,12 @@ def _outcomes_and_history(app: App, running: Running) -> None:
         for i, case in enumerate(cases):
             outcome = OUTCOMES[i % len(OUTCOMES)]
             if outcome is not None:
-                record_outcome(session, running.services.workflow, case, outcome, actor="e2e", now=now)
+                with running.services.store.lock(session, case.id) as opened:
+                    opened.record_outcome(outcome, by="e2e", now=now)
             case.created_at = now - timedelta(days=30 * (i % 6))
 
 
-def _review_and_dead_letter(app: App) -> tuple[int, int]:
+def _review_and_dead_letter(app: App, running: Running) -> tuple[int, int]:
     now = app.clock()
     with app.sessions.begin() as session:
         case = session.scalars(select(CaseRow).where(CaseRow.dji_id == "E2E-LW-1")).one()
@@ -158,9 +158,8 @@ def _review_and_dead_letter(app: App) -> tuple[int, int]:
         )
         session.add(inbound)
         session.flush()
-        mark_for_review(
-            session, case, "antwoord van de gemeente niet te lezen", actor="mail", now=now, inbound_id=inbound.id
-        )
+        with running.services.store.lock(session, case.id) as opened:
+            opened.mark_for_review("antwoord van de gemeente niet te lezen", by="mail", now=now, inbound_id=inbound.id)
         email_id = session.scalar(select(OutboundEmail.id).where(OutboundEmail.case_id == case.id))
         dead = DeadLetter(
             message_id="e2e-dead-1",
@@ -186,7 +185,7 @@ def running_console(home: Path) -> Iterator[Console]:
     try:
         _intake(app)
         _outcomes_and_history(app, running)
-        review_inbound, dead_letter = _review_and_dead_letter(app)
+        review_inbound, dead_letter = _review_and_dead_letter(app, running)
         port = free_port()
         server = WebServer(create_app(app, running.services), f"127.0.0.1:{port}").start()
         yield Console(app, running, f"http://127.0.0.1:{port}", review_inbound, dead_letter)

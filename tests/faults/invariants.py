@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import CaseRow, IntakeRecord
-from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail, OutboxMessage, Timer, WorkflowInstance
+from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail, OutboxMessage, Timer
 
 RESULTS = frozenset({"accepted", "duplicate", "ineligible", "rejected", "needs_routing"})
 EMAIL_WAITING = frozenset({"needs_review", "failed", "bounced"})
@@ -101,7 +101,7 @@ def _intake(session: Session, row: Row, expect_records: int | None) -> None:
 
 
 def _cases(session: Session, row: Row, emails: list[Any]) -> None:
-    started = set(session.scalars(select(WorkflowInstance.case_id)))
+    started = set(session.scalars(select(CaseRow.id).where(CaseRow.workflow.is_not(None))))
     states = dict(session.execute(select(CaseRow.id, CaseRow.state)).tuples().all())
     row.figures["case_states"] = dict(Counter(states.values()))
     notified = {case_id for case_id, kind, *_ in emails if kind == "notification"}
@@ -139,13 +139,13 @@ def _emails(row: Row, emails: list[Any], sink_ids: Counter[str]) -> None:
 
 
 def _timers(session: Session, row: Row, due_before: datetime) -> None:
-    timers = list(session.execute(select(Timer.instance_id, Timer.name, Timer.state, Timer.due_at)))
+    timers = list(session.execute(select(Timer.case_id, Timer.name, Timer.state, Timer.due_at)))
     row.figures["timers"] = dict(Counter(state for _, _, state, _ in timers))
     row.lose(sum(1 for *_, state, due in timers if state == "claimed"), "timers claimed but never handled")
     row.lose(
         sum(1 for *_, state, due in timers if state == "pending" and due < due_before), "timers overdue, not fired"
     )
-    fired = Counter((instance, name) for instance, name, state, _ in timers if state == "done")
+    fired = Counter((case_id, name) for case_id, name, state, _ in timers if state == "done")
     row.duplicate(sum(n - 1 for n in fired.values() if n > 1), "timers fired more than once")
 
 

@@ -107,14 +107,16 @@ def downgrade() -> None:
         ))  # fmt: skip
     op.drop_index("ix_timers_case_id", table_name="timers")
     with op.batch_alter_table("timers") as batch:
-        batch.add_column(sa.Column("instance_id", BIG_ID, sa.ForeignKey("workflow_instances.id"), nullable=True))
+        batch.add_column(sa.Column("instance_id", BIG_ID, sa.ForeignKey("workflow_instances.id",
+                                                                         name="fk_timers_instance_id"), nullable=True))
     instances = connection.execute(sa.select(_INSTANCES.c.case_id, _INSTANCES.c.id))
     ids: dict[int, int] = {case_id: instance_id for case_id, instance_id in instances}
     for timer in connection.execute(sa.select(_TIMERS.c.id, _TIMERS.c.case_id)).all():
         instance_id = ids.get(timer.case_id)
         connection.execute(sa.update(_TIMERS).where(_TIMERS.c.id == timer.id).values(instance_id=instance_id))
     op.create_index("ix_timers_instance_id", "timers", ["instance_id"])
-    with op.batch_alter_table("cases") as batch:
+    # Native DROP COLUMN (SQLite 3.35+): recreating ``cases`` would break the foreign keys pointing at it.
+    with op.batch_alter_table("cases", recreate="never") as batch:
         batch.drop_column("workflow_progress")
         batch.drop_column("workflow_version")
         batch.drop_column("workflow")
