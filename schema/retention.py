@@ -13,8 +13,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, null, select, update
 from sqlalchemy.orm import Session
 
-from schema.models import AuditEvent, CaseRow, IntakeRecord
+from schema import audit
+from schema.models import CaseRow, IntakeRecord
 from schema.runtime_models import InboundMessage
+from workflows.states import AuditKind
 
 PURGED_BIRTH_DATE = date(1900, 1, 1)  # the column is required; this value means "removed"
 
@@ -37,8 +39,8 @@ def purge_closed_cases(session: Session, *, now: datetime, retention: timedelta,
         ))  # fmt: skip
     session.execute(update(IntakeRecord).where(IntakeRecord.case_id.in_(ids)).values(raw=null(), dji_id=None))
     session.execute(update(InboundMessage).where(InboundMessage.case_id.in_(ids)).values(raw=b"", details={}))
-    session.add(AuditEvent(at=now, actor=actor, case_id=None, event="personal_data_purged",
-                           details={"cases": len(ids), "retention_days": retention.days}))  # fmt: skip
+    audit.record(session, AuditKind.PERSONAL_DATA_PURGED, actor=actor, at=now,
+                 details={"cases": len(ids), "retention_days": retention.days})
     return len(ids)
 
 

@@ -13,9 +13,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from schema import audit
 from schema.console_models import ApiToken, User
-from schema.models import AuditEvent, MunicipalityRow
+from schema.models import MunicipalityRow
 from workers.web.credentials import burn_time, hash_password, new_api_token, token_digest, verify_password
+from workflows.states import AuditKind
 
 ROLES = ("operator", "municipal")
 MIN_PASSWORD_LENGTH = 12
@@ -35,8 +37,8 @@ def add_user(session: Session, username: str, *, role: str, password: str, now: 
                 password_hash=hash_password(password), role=role, cbs_code=cbs_code.upper() if cbs_code else None,
                 active=True, created_at=now)  # fmt: skip
     session.add(user)
-    session.add(AuditEvent(at=now, actor=actor, case_id=None, event="user_added",
-                           details={"username": username, "role": role, "cbs_code": user.cbs_code}))  # fmt: skip
+    audit.record(session, AuditKind.USER_ADDED, actor=actor, at=now,
+                 details={"username": username, "role": role, "cbs_code": user.cbs_code})
     return user
 
 
@@ -82,7 +84,7 @@ def add_token(session: Session, name: str, now: datetime, actor: str = "cli") ->
         raise AccountError(f"token {name} bestaat al")
     token = new_api_token()
     session.add(ApiToken(name=name, token_hash=token_digest(token), active=True, created_at=now))
-    session.add(AuditEvent(at=now, actor=actor, case_id=None, event="api_token_added", details={"name": name}))
+    audit.record(session, AuditKind.API_TOKEN_ADDED, actor=actor, at=now, details={"name": name})
     return token
 
 
@@ -103,5 +105,4 @@ def deactivate_user(session: Session, username: str, *, now: datetime, actor: st
     if user is None:
         raise AccountError(f"gebruiker {username} bestaat niet")
     user.active = False
-    session.add(AuditEvent(at=now, actor=actor, case_id=None, event="user_deactivated",
-                           details={"username": user.username}))  # fmt: skip
+    audit.record(session, AuditKind.USER_DEACTIVATED, actor=actor, at=now, details={"username": user.username})

@@ -19,12 +19,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from schema import audit
 from schema.console_models import User
-from schema.models import AuditEvent
 from workers.web.accounts import authenticate
 from workers.web.context import VIEWER_KEY, WebState, flash, in_thread, redirect, render, state_of
 from workers.web.csrf import ensure_csrf
 from workers.web.scope import Viewer
+from workflows.states import AuditKind
 
 IDLE_TIMEOUT = 30 * 60
 MAX_SESSION = 10 * 60 * 60
@@ -96,9 +97,8 @@ def _attempt(state: WebState, username: str, password: str, address: str) -> Use
     now = state.now()
     with state.app.sessions.begin() as db:
         user = authenticate(db, username, password, now)
-        event = "login" if user is not None else "login_failed"
-        db.add(AuditEvent(at=now, actor=f"web:{username[:100]}", case_id=None, event=event,
-                          details={"address": address}))  # fmt: skip
+        event = AuditKind.LOGIN if user is not None else AuditKind.LOGIN_FAILED
+        audit.record(db, event, actor=f"web:{username[:100]}", at=now, details={"address": address})
         if user is not None:
             db.expunge(user)
         return user
@@ -127,7 +127,7 @@ async def login(request: Request) -> Response:
 
 def _audit_logout(state: WebState, actor: str) -> None:
     with state.app.sessions.begin() as db:
-        db.add(AuditEvent(at=state.now(), actor=actor, case_id=None, event="logout", details={}))
+        audit.record(db, AuditKind.LOGOUT, actor=actor, at=state.now())
 
 
 async def logout(request: Request) -> Response:

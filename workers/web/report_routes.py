@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from schema.models import AuditEvent
+from schema import audit
 from schema.report_model import Report
 from schema.report_queries import UNKNOWN_PROVINCE as UNKNOWN
 from schema.report_queries import monitoring_report
@@ -24,6 +24,7 @@ from workers.web.charts import month_label, province_bars, trend_lines
 from workers.web.context import WebState, date_param, in_thread, render, state_of, viewer_of
 from workers.web.queries import municipalities
 from workers.web.scope import Viewer, municipality_filter
+from workflows.states import AuditKind
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,8 @@ async def report_page(request: Request) -> Response:
 def _export(state: WebState, viewer: Viewer, period: Period) -> str:
     report, _ = _report(state, viewer, period)
     with state.app.sessions.begin() as session:
-        session.add(AuditEvent(at=state.now(), actor=viewer.actor, case_id=None, event="report_exported",
-                               details={"from": str(period.date_from), "to": str(period.date_to),
-                                        "cbs_codes": period.cbs_codes}))  # fmt: skip
+        audit.record(session, AuditKind.REPORT_EXPORTED, actor=viewer.actor, at=state.now(),
+                     details={"from": str(period.date_from), "to": str(period.date_to), "cbs_codes": period.cbs_codes})
     return report_csv(report)
 
 
