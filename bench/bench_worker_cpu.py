@@ -61,9 +61,9 @@ from workers.intake import IntakeService  # noqa: E402
 from workers.periodic import relay_outbox  # noqa: E402
 from workers.settings import Settings, load_settings  # noqa: E402
 from workers.synthetic import FeedMix, generate_records  # noqa: E402
+from workers.services import case_store  # noqa: E402
 from workers.workflow_runtime import WorkflowRuntime  # noqa: E402
 from workflows.calendar import WorkdayCalendar  # noqa: E402
-from workflows.registry import default_registry  # noqa: E402
 
 # Its own database by default: the public schema is dropped, so never the test suite's.
 PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_cpu")
@@ -173,7 +173,7 @@ def one_run(app: App, n: int, seed: int, counter: StatementCounter) -> dict[str,
     meter = Meter()
     composer = EmailComposer(TimedRenderer(Renderer(signature="Zelfmelders 3Noord"), meter),  # type: ignore[arg-type]
                              contacts, calendar, SECRET.encode(), settings.sender, settings.reply_domain)  # fmt: skip
-    runtime = WorkflowRuntime(app.sessions, default_registry(settings.timers), calendar, app.clock, contacts)
+    runtime = WorkflowRuntime(case_store(app, calendar, contacts), app.clock)
     mailer = CountingMailer()
     sender = EmailSender(app.sessions, composer, mailer, app.clock)
     broker = CountingBroker()

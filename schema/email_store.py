@@ -10,9 +10,10 @@ so a state change costs one round trip.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Column, Connection, Table, bindparam, func, literal, select, update
+from sqlalchemy import Column, Connection, Executable, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from schema import outbox
@@ -148,22 +149,40 @@ def move(connection: Connection, email: EmailFields, state: EmailState, now: dat
     if error:
         values["last_error"] = error[:ERROR_MAX]
         details["error"] = error[:300]
-    statement = update(EMAILS).where(EMAILS.c.id == email.id).values(values)
-    if guard:
-        statement = statement.where(EMAILS.c.state == email.state, EMAILS.c.attempts == email.attempts)
     audit = audit_row(now, actor, email.case_id, event, details)
-    if connection.dialect.name != "postgresql":
-        if connection.execute(statement).rowcount != 1:
+    params = {f"v_{name}": value for name, value in values.items()} | {"b_id": email.id}
+    if guard:
+        params |= {"b_state": email.state, "b_attempts": email.attempts}
+    postgres = connection.dialect.name == "postgresql"
+    statement = _move_statement(tuple(sorted(values)), guard, postgres)
+    if not postgres:
+        if connection.execute(statement, params).rowcount != 1:
             return False
-        connection.execute(AUDIT.insert().inline(), audit)
+        connection.execute(_INSERT_AUDIT, audit)
         return True
-    # One statement: the UPDATE, and the audit row inserted only for the row it moved.
-    moved = statement.returning(EMAILS.c.case_id).cte("moved")
-    source = select(literal(audit["at"], AUDIT.c.at.type), literal(audit["actor"]), moved.c.case_id,
-                    literal(audit["event"]), literal(audit["details"], JsonType))  # fmt: skip
-    inserted = AUDIT.insert().from_select(["at", "actor", "case_id", "event", "details"], source).add_cte(moved)
+    params |= {f"a_{name}": audit[name] for name in ("at", "actor", "event", "details")}
     # (SQLAlchemy reports no rowcount for an INSERT … SELECT: the returned id says whether it moved.)
-    return len(connection.execute(inserted.returning(AUDIT.c.id)).all()) == 1
+    return len(connection.execute(statement, params).all()) == 1
+
+
+_INSERT_AUDIT = AUDIT.insert().inline()
+
+
+@lru_cache(maxsize=64)
+def _move_statement(columns: tuple[str, ...], guard: bool, postgres: bool) -> Executable:
+    """The UPDATE of a move (built once per shape); on PostgreSQL with its audit row in the same statement."""
+    moving = update(EMAILS).where(EMAILS.c.id == bindparam("b_id")).values({c: bindparam(f"v_{c}") for c in columns})
+    if guard:
+        moving = moving.where(EMAILS.c.state == bindparam("b_state"), EMAILS.c.attempts == bindparam("b_attempts"))
+    if not postgres:
+        return moving
+    # One statement: the UPDATE, and the audit row inserted only for the row it moved.
+    moved = moving.returning(EMAILS.c.case_id).cte("moved")
+    source = select(bindparam("a_at", type_=AUDIT.c.at.type), bindparam("a_actor", type_=AUDIT.c.actor.type),
+                    moved.c.case_id, bindparam("a_event", type_=AUDIT.c.event.type),
+                    bindparam("a_details", type_=JsonType))  # fmt: skip
+    columns_of_audit = ["at", "actor", "case_id", "event", "details"]
+    return AUDIT.insert().from_select(columns_of_audit, source).add_cte(moved).returning(AUDIT.c.id)
 
 
 def move_from_current(connection: Connection, email: EmailFields, state: EmailState, now: datetime,
