@@ -46,8 +46,8 @@ def ingest_file(app: App, service: IntakeService, path: Path, keep_results: bool
 def print_summary(summary: IntakeSummary) -> None:
     data = summary.to_json()
     click.echo(f"{summary.source}: {data['received']} ontvangen")
-    for key, result in COUNTED:
-        click.echo(f"  {INTAKE_RESULTS[result]:<22} {data[key]:>7}")
+    for key, counted in COUNTED:
+        click.echo(f"  {INTAKE_RESULTS[counted]:<22} {data[key]:>7}")
     for result in summary.results:
         if result.result is not IntakeResult.ACCEPTED:
             who = result.dji_id or "(geen dji_id)"
