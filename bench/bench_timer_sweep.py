@@ -28,19 +28,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import Connection, Engine, create_engine, event, text  # noqa: E402
+from sqlalchemy import Connection, Engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from testkit.databases import recreate_database  # noqa: E402
+
 URL = os.environ.get("KOERS_BENCH_SWEEP_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_sweep")
-
-
-def recreate_database(url: str) -> None:
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
 
 
 def owner(engine: Engine) -> tuple[int, int]:
