@@ -32,23 +32,15 @@ PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL", "postgresql+psycopg://postgr
 
 def child(database_url: str, feed: Path) -> None:
     """One intake run in this process; prints one JSON line."""
-    from schema import migrate
     from schema.db import make_engine, make_session_factory
     from schema.reference import load_registry
-    from schema.reference_sync import sync_reference_data
+    from testkit.databases import migrate_with_reference_data
     from workers.feed_files import iter_feed
     from workers.intake import IntakeService
 
     engine = make_engine(database_url)
-    if database_url.startswith("postgresql"):
-        from sqlalchemy import text
-
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    migrate.upgrade(engine)
+    migrate_with_reference_data(engine, fresh=True)
     sessions = make_session_factory(engine)
-    with sessions.begin() as session:
-        sync_reference_data(session)
     service = IntakeService(
         sessions, load_registry(), institutions=("PI Veenhuizen", "PI Leeuwarden"), clock=lambda: datetime.now(UTC)
     )
@@ -63,7 +55,7 @@ def child(database_url: str, feed: Path) -> None:
 
 
 def make_feed(path: Path, n: int) -> None:
-    from workers.synthetic import generate_records, write_feed
+    from workers.demo.synthetic import generate_records, write_feed
 
     write_feed(path, generate_records(n, seed=42, today=date.today()))
 
@@ -72,18 +64,6 @@ def run_child(url: str, feed: Path) -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, "--child", url, str(feed)], check=True, capture_output=True,
                          text=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def ensure_pg_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": u.database}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
 
 
 def main() -> None:
@@ -95,7 +75,9 @@ def main() -> None:
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return
-    ensure_pg_database(PG_URL)
+    from testkit.databases import ensure_database
+
+    ensure_database(PG_URL)
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "feed.csv", Path(tmp) / "feed-small.csv"
         started = time.perf_counter()

@@ -4,7 +4,8 @@ Each message is a notification-sized email with the real ~3 KB letter PDF attach
 the clock starts: this measures SMTP only (connect once per thread, then MAIL/RCPT/DATA per
 message). With the default in-process ``SmtpSink`` every Message-ID is checked to arrive exactly
 once; note that the sink then shares the GIL with the senders. ``--url`` sends to a sink in its own
-process instead (``python -m messaging.smtp_sink --port 2526``) or to any relay. Prints the median.
+process instead (``python -m testkit.sink_process --port 2526 --log /tmp/sink.log``) or to any relay.
+Prints the median.
 
 Usage: ``python bench/bench_smtp.py [-n 2000] [--runs 3] [--threads 1 4] [--url smtp://127.0.0.1:2526]``
 """
@@ -13,15 +14,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import threading
 import time
 from datetime import date
 from email.message import EmailMessage
+from pathlib import Path
 
-from messaging.email_message import Attachment, OutgoingEmail, to_mime
-from messaging.render import LetterData, Renderer
-from messaging.smtp import SmtpMailer
-from messaging.smtp_sink import SmtpSink
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # testkit is not installed: it is imported from the repository
+
+from messaging.email_message import Attachment, OutgoingEmail, to_mime  # noqa: E402
+from messaging.render import LetterData, Renderer  # noqa: E402
+from messaging.smtp import SmtpMailer  # noqa: E402
+from testkit.smtp_sink import SmtpSink  # noqa: E402
 
 SENDER = "Zelfmelders 3Noord <zelfmelders@koers.example>"
 TEXT = "Er is een nieuwe zelfmelder aan uw gemeente toegewezen.\n" * 20  # about a notification's length

@@ -28,23 +28,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import Connection, Engine, create_engine, event, text  # noqa: E402
+from sqlalchemy import Connection, Engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from testkit.databases import recreate_database  # noqa: E402
 
 URL = os.environ.get("KOERS_BENCH_SWEEP_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_sweep")
 
 
-def recreate_database(url: str) -> None:
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
-
-
-def owner(engine: Engine) -> tuple[int, int]:
-    """One case and one workflow instance that every timer points at (the foreign keys need them)."""
+def owner(engine: Engine) -> int:
+    """One case that every timer points at (the foreign key needs it)."""
     now = datetime.now(UTC)
     with engine.begin() as conn:
         case_id = conn.execute(text(
@@ -54,23 +47,19 @@ def owner(engine: Engine) -> tuple[int, int]:
             "'Bench', 'Timer', '1980-01-01', 14, :report, 'PI Veenhuizen', 'notified', false, 'code', '{}', '[]', "
             ":now, :now, 'unknown', 'unknown', '[]', 'unknown') RETURNING id"
         ), {"report": date(2099, 1, 1), "now": now}).scalar_one()  # fmt: skip
-        instance_id = conn.execute(text(
-            "INSERT INTO workflow_instances (case_id, definition, version, stage, state, created_at, updated_at) "
-            "VALUES (:case, 'self_reporter_3noord', 1, 'notified', '{}', :now, :now) RETURNING id"
-        ), {"case": case_id, "now": now}).scalar_one()  # fmt: skip
-    return case_id, instance_id
+    return int(case_id)
 
 
-def add_timers(engine: Engine, ids: tuple[int, int], count: int, *, due: bool) -> list[int]:
+def add_timers(engine: Engine, case_id: int, count: int, *, due: bool) -> list[int]:
     """``count`` pending timers: due (seconds ago) or waiting (1 to ~70 days ahead, spread)."""
     ahead = "now() + interval '1 day' + (g % 100000) * interval '1 minute'"
     due_at = "now() - g * interval '1 second'" if due else ahead
     with engine.begin() as conn:
         rows = conn.execute(text(
-            "INSERT INTO timers (instance_id, case_id, name, due_at, state, created_at) "
-            f"SELECT :instance, :case, 'first_reminder', {due_at}, 'pending', now() "
+            "INSERT INTO timers (case_id, name, due_at, state, created_at) "
+            f"SELECT :case, 'first_reminder', {due_at}, 'pending', now() "
             "FROM generate_series(1, :n) AS g RETURNING id"
-        ), {"instance": ids[1], "case": ids[0], "n": count})  # fmt: skip
+        ), {"case": case_id, "n": count})  # fmt: skip
         return list(rows.scalars()) if due else []
 
 
@@ -141,13 +130,13 @@ def main() -> None:
     engine = make_engine(URL)
     migrate.upgrade(engine)
     sessions = make_session_factory(engine)
-    ids = owner(engine)
-    due_ids = add_timers(engine, ids, args.due, due=True)
+    case_id = owner(engine)
+    due_ids = add_timers(engine, case_id, args.due, due=True)
     query = SweepQuery(engine)
     waiting, results = 0, []
     for target in sorted(args.waiting):
         started = time.perf_counter()
-        add_timers(engine, ids, target - waiting, due=False)
+        add_timers(engine, case_id, target - waiting, due=False)
         waiting = target
         vacuum_analyze(engine)
         fill = time.perf_counter() - started

@@ -42,25 +42,23 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from e2e_support import recreate_database  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 
 import schema.bulk  # noqa: E402
 import workers.email_composer as composer_module  # noqa: E402
 from messaging.render import Renderer  # noqa: E402
-from schema import migrate  # noqa: E402
-from schema.reference_sync import sync_reference_data  # noqa: E402
 from schema.runtime_models import OutboundEmail  # noqa: E402
-from tests.flow_helpers import fast_settings  # noqa: E402
+from testkit.databases import migrate_with_reference_data, recreate_database  # noqa: E402
+from testkit.flow import fast_settings  # noqa: E402
 from workers.bootstrap import App, bootstrap  # noqa: E402
 from workers.contacts import Contacts  # noqa: E402
+from workers.demo.synthetic import FeedMix, generate_records  # noqa: E402
 from workers.email_composer import EmailComposer  # noqa: E402
 from workers.email_sender import EmailSender  # noqa: E402
 from workers.feed_files import RawRecord  # noqa: E402
 from workers.intake import IntakeService  # noqa: E402
 from workers.periodic import relay_outbox  # noqa: E402
 from workers.settings import Settings, load_settings  # noqa: E402
-from workers.synthetic import FeedMix, generate_records  # noqa: E402
 from workers.services import case_store  # noqa: E402
 from workers.workflow_runtime import WorkflowRuntime  # noqa: E402
 from workflows.calendar import WorkdayCalendar  # noqa: E402
@@ -145,15 +143,6 @@ def settings_for(home: Path, url: str) -> Settings:
     working-day timers, so that urgent cases are as many as in a real run."""
     defaults = load_settings({"KOERS_HOME": str(home), "KOERS_DATABASE_URL": url, "KOERS_SECRET_KEY": SECRET})
     return replace(fast_settings(home, url), timers=defaults.timers)
-
-
-def prepare(app: App) -> None:
-    if app.engine.dialect.name == "postgresql":
-        with app.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    migrate.upgrade(app.engine)
-    with app.sessions.begin() as session:
-        sync_reference_data(session)
 
 
 @contextmanager
@@ -243,7 +232,7 @@ def main() -> None:
         if not args.sqlite:
             recreate_database(url)
         app = bootstrap(settings_for(home, url))
-        prepare(app)
+        migrate_with_reference_data(app.engine, fresh=True)
         counter = StatementCounter()
         event.listen(app.engine, "before_cursor_execute", counter)
         if app.engine.dialect.name == "postgresql":  # COPY bypasses the engine's events: count it here

@@ -185,9 +185,9 @@ def replies(n: int) -> None:
     from schema.models import CaseRow
     from schema.runtime_models import OutboundEmail
     from workers.bootstrap import bootstrap
+    from workers.demo.staff_simulation import compose_reply, plan_replies
     from workers.inbound_store import store_inbound
     from workers.services import build_services
-    from workers.staff_simulation import compose_reply, plan_replies
 
     app = bootstrap()
     services = build_services(app, _NoMailer())

@@ -1,64 +1,34 @@
-"""Helpers for ``bench_e2e.py``: services, Koers processes, the sink's log, memory and percentiles.
+"""Helpers for ``bench_e2e.py``: its database and vhost, the sink's log, memory, CPU and percentiles.
 
-Nothing here asserts anything; it starts and stops processes the benchmark owns (by pid, never by
-name), recreates the benchmark's own database and RabbitMQ vhost, and reads figures.
+Nothing here asserts anything. The benchmark recreates its own database and deletes the queues of
+its own RabbitMQ vhost: ``KOERS_BENCH_DATABASE_URL`` (default ``koers_bench_e2e`` on the local
+server) and ``KOERS_BENCH_BROKER_URL``, else ``KOERS_TEST_BROKER_URL`` (an engineer's own vhost),
+else the vhost ``koers_bench``; it refuses the default vhost ``/``, where others' queues live.
+Processes are started and stopped by pid (``testkit.processes``).
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH = REPO / "bench"
 KOERS = str(Path(sys.executable).parent / "koers")
 SECRET = "bench-secret-key-of-at-least-32-bytes-long!"
-VHOST = "koers_bench"
 PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_e2e")
-AMQP_URL = os.environ.get("KOERS_BENCH_BROKER_URL", f"amqp://guest:guest@127.0.0.1:5672/{VHOST}")
+AMQP_URL = (os.environ.get("KOERS_BENCH_BROKER_URL") or os.environ.get("KOERS_TEST_BROKER_URL")
+            or "amqp://guest:guest@127.0.0.1:5672/koers_bench")  # fmt: skip
+VHOST = unquote(urlsplit(AMQP_URL).path.lstrip("/")) or "/"
 KOERS_QUEUES = ("workflow", "outgoing-mail", "inbound-replies")
 
 
 # --- services ---------------------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the benchmark's own database."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
-
-
-def reset_schema(url: str) -> None:
-    """An empty, migrated database with the reference data (what ``koers db upgrade`` does)."""
-    from sqlalchemy import text
-
-    from schema import migrate
-    from schema.db import make_engine, make_session_factory
-    from schema.reference_sync import sync_reference_data
-
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    migrate.upgrade(engine)
-    with make_session_factory(engine).begin() as session:
-        sync_reference_data(session)
-    engine.dispose()
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -66,7 +36,10 @@ def rabbitmqctl(*args: str) -> None:
 
 
 def ensure_vhost() -> None:
-    """Create the benchmark's vhost if it is missing (other engineers' tests use ``/``)."""
+    """Create the benchmark's vhost if it is missing; refuse ``/`` (the benchmark deletes queues in it)."""
+    if VHOST == "/":
+        raise SystemExit("bench: the broker URL names the vhost '/'; give the benchmark a vhost of its own "
+                         "(KOERS_BENCH_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/koers_bench)")  # fmt: skip
     out = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], check=True, capture_output=True, text=True,
                          timeout=120).stdout.split()  # fmt: skip
     if VHOST not in out:
@@ -111,29 +84,6 @@ class QueueDepths:
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def write_config(path: Path, relay: str = "PT0.1S", sweep: str = "PT1S", reconcile: str | None = None) -> Path:
-    """A KOERS_CONFIG with a mailbox and reply domain for every municipality; default (working-day) timers."""
-    from schema.reference import iter_municipalities
-
-    lines = ["[scheduler]", f'relay_interval = "{relay}"', f'sweep_interval = "{sweep}"']
-    if reconcile:
-        lines.append(f'reconcile_interval = "{reconcile}"')
-    for province, short in (("Groningen", "gro"), ("Fryslân", "fry"), ("Drenthe", "dre")):
-        lines += [f'[provinces."{province}"]', f'escalation = "coordinator@zvh-{short}.example"']
-    for m in iter_municipalities():
-        code = m.cbs_code.lower()
-        lines += [f"[municipalities.{m.cbs_code}]", f'mailbox = "zelfmelders@{code}.example"',
-                  f'reply_from = ["{code}.example"]', 'team = "Team Zelfmelders"']  # fmt: skip
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def koers_env(home: Path, config: Path, smtp_port: int | None) -> dict[str, str]:
     env = {**os.environ, "KOERS_DATABASE_URL": PG_URL, "KOERS_BROKER_URL": AMQP_URL, "KOERS_CONFIG": str(config),
            "KOERS_SECRET_KEY": SECRET, "KOERS_HOME": str(home), "PYTHONUNBUFFERED": "1"}  # fmt: skip
@@ -143,49 +93,6 @@ def koers_env(home: Path, config: Path, smtp_port: int | None) -> dict[str, str]
 
 
 # --- processes ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Proc:
-    """A child process this benchmark started, with its output in a file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-    _fh: IO[bytes] = field(repr=False)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for_line(self, needle: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.output():
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.popen.returncode}):\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name}: no '{needle}' within {timeout} s:\n{self.output()[-3000:]}")
-            time.sleep(0.05)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self._fh.close()
-
-
-def spawn(name: str, argv: list[str], env: dict[str, str], logdir: Path) -> Proc:
-    log = logdir / f"{name}.log"
-    fh = log.open("wb")
-    popen = subprocess.Popen(argv, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    return Proc(name, popen, log, fh)
 
 
 def status_kb(pid: int, key: str) -> int:
@@ -203,7 +110,7 @@ def status_kb(pid: int, key: str) -> int:
 
 
 class SinkLog:
-    """Reads ``<epoch> <Message-ID>`` lines as the sink appends them."""
+    """Reads ``<epoch> <Message-ID> <recipients>`` lines as the sink (``testkit.sink_process``) appends them."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -223,8 +130,8 @@ class SinkLog:
         data = self._partial + chunk
         lines = data.split(b"\n")
         self._partial = lines.pop()
-        for line in lines:
-            stamp, _, mid = line.decode("ascii", "replace").partition(" ")
+        for line in lines:  # <epoch> <Message-ID> <recipients>
+            stamp, mid = line.decode("ascii", "replace").split(" ")[:2]
             when = float(stamp)
             self.times.append(when)
             kind = mid.split(".")[1] if mid.startswith("<zm-") and mid.count(".") >= 2 else "other"
@@ -252,6 +159,25 @@ def median(values: Sequence[float]) -> float:
 
 def fmt_runs(values: Sequence[float], spec: str = ",.0f") -> str:
     return ", ".join(format(v, spec) for v in values)
+
+
+def cpu_groups(cpu: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per group, the worker processes added up, largest first."""
+    groups: dict[str, float] = {}
+    for name, seconds in cpu.items():
+        key = "workers" if name.startswith("worker") else name
+        groups[key] = groups.get(key, 0.0) + seconds
+    return dict(sorted(groups.items(), key=lambda kv: -kv[1]))
+
+
+def cpu_report(cpu: dict[str, float], busy: float, wall: float, cases: int) -> str:
+    """One line: CPU milliseconds per case of each process group, and the load the run did not cause."""
+    groups = cpu_groups(cpu)
+    total = sum(groups.values())
+    other = max(0.0, busy * (os.cpu_count() or 1) - total / wall)
+    return (f"CPU over {wall:.0f} s (machine busy {busy:.0%} of {os.cpu_count()} cores), ms per case: "
+            + ", ".join(f"{k} {v * 1000 / cases:.1f}" for k, v in groups.items() if v > 0)
+            + f"; total {total * 1000 / cases:.1f}; other load on the machine {other:.2f} cores")  # fmt: skip
 
 
 def child_json(argv: list[str], env: dict[str, str] | None = None, timeout: float = 3600) -> dict[str, Any]:

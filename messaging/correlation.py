@@ -42,10 +42,6 @@ class Correlation:
     method: Method | None
     reason: str
 
-    @property
-    def is_correlated(self) -> bool:
-        return self.case_id is not None
-
 
 def subject_case_reference(subject: str | None) -> str | None:
     """The canonical case reference (``ZM-000042``) in a subject line, or ``None``.

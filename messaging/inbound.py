@@ -87,7 +87,6 @@ class InboundMessage:
     cc: tuple[str, ...] = ()
     reply_to: tuple[str, ...] = ()
     date: datetime | None = None
-    return_path: str | None = None
     auto_submitted: str | None = None
     precedence: str | None = None
     content_type: str = "text/plain"
@@ -179,7 +178,6 @@ def _build(msg: Message, headers: dict[str, list[str]], body: Body, defects: lis
         cc=parse_address_list(", ".join(headers.get("cc", ()))),
         reply_to=parse_address_list(", ".join(headers.get("reply-to", ()))),
         date=parse_date(first(headers.get("date", ()))),
-        return_path=headers["return-path"][0] if "return-path" in headers else None,
         auto_submitted=_lower(headers, "auto-submitted"),
         precedence=_lower(headers, "precedence"),
         content_type=content_type,

@@ -60,14 +60,12 @@ class QuoteSplit:
     """The new text of a message and what was found around it.
 
     ``cut`` says which marker ended the new text (None: the text ran to the end);
-    ``has_forward_marker`` is also true for a marker inside ``>``-quoted text;
-    ``had_quote`` is true when any quoted line or attribution was removed.
+    ``has_forward_marker`` is also true for a marker inside ``>``-quoted text.
     """
 
     new_text: str
     cut: CutKind | None
     has_forward_marker: bool
-    had_quote: bool
 
 
 def extract_new_text(text: str) -> str:
@@ -86,7 +84,6 @@ def split_reply(text: str) -> QuoteSplit:
         new_text=new_text,
         cut=cut,
         has_forward_marker=cut is CutKind.FORWARD or _quoted_forward_marker(lines, marks),
-        had_quote=any(mark is not _Mark.TEXT for mark in marks) or cut is not None,
     )
 
 

@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema import migrate
 from schema.db import make_engine, make_session_factory
-from schema.reference_sync import sync_reference_data
+from testkit.databases import migrate_with_reference_data
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -56,12 +55,7 @@ def pg_engine() -> Iterator[Engine]:
     if not port_open("127.0.0.1", 5432):
         service_unavailable("PostgreSQL on 127.0.0.1:5432")
     engine = make_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    migrate.upgrade(engine)
-    with make_session_factory(engine).begin() as session:
-        sync_reference_data(session)
+    migrate_with_reference_data(engine, fresh=True)
     yield engine
     engine.dispose()
 
@@ -77,9 +71,7 @@ def pg_sessions(pg_engine: Engine) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'koers.db'}")
-    migrate.upgrade(engine)
-    with make_session_factory(engine).begin() as session:
-        sync_reference_data(session)
+    migrate_with_reference_data(engine)
     yield engine
     engine.dispose()
 

@@ -1,4 +1,7 @@
-"""Static checks run with the tests, so CI keeps them: ruff, and mypy (strict on the domain)."""
+"""Static checks run with the tests, so CI keeps them: ruff, and mypy (strict on the domain).
+
+``testkit`` (the tests' and benchmarks' support) is held to the runtime's standard.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ["workflows", "schema", "messaging", "workers"]
+PACKAGES = ["workflows", "schema", "messaging", "workers", "testkit"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -25,5 +28,5 @@ def test_mypy_is_strict_clean_on_the_domain_and_correspondence() -> None:
 
 
 def test_mypy_is_clean_on_the_runtime_and_persistence() -> None:
-    result = run("mypy", "workers", "schema")
+    result = run("mypy", "workers", "schema", "testkit")
     assert result.returncode == 0, result.stdout[-4000:]

@@ -82,16 +82,6 @@ class _StopReadingError(Exception):
         self.message = message
 
 
-def detect_format(path: Path) -> Literal["csv", "jsonl"]:
-    """Say whether ``path`` is CSV or JSON Lines, from its suffix and its first character.
-
-    Raises:
-        FeedError: the file is missing, unreadable, empty, or neither format.
-    """
-    sample, _ = _read_sample(path)
-    return _format_of(path, sample)
-
-
 def iter_feed(path: Path) -> Iterator[RawRecord]:
     """Read the records of one feed file lazily, in file order.
 

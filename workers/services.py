@@ -96,7 +96,3 @@ def installed() -> Services:
     if _installed is None:
         raise RuntimeError("no services installed in this process; start it with `koers worker` or `koers run`")
     return _installed
-
-
-def installed_or_none() -> Services | None:
-    return _installed

@@ -109,7 +109,6 @@ MESSAGE_KINDS: Mapping[MessageKind, str] = {
 INBOUND_SOURCES: Mapping[InboundSource, str] = {
     InboundSource.SMTP: "mailgateway",
     InboundSource.IMPORT: "import",
-    InboundSource.IMAP: "mailbox",
 }
 DEAD_LETTER_STATES: Mapping[DeadLetterState, str] = {
     DeadLetterState.DEAD: "Open",

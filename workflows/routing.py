@@ -38,12 +38,6 @@ from dataclasses import dataclass
 from workflows.model import LegacyMunicipality, Municipality, RoutingDecision
 from workflows.names import normalize_name
 
-DECIDED_METHODS = frozenset(
-    ["code", "name", "alias", "legacy", "legacy_split_woonplaats", "legacy_split_postcode"]
-    + ["woonplaats", "woonplaats_postcode", "pc4"]
-)
-UNDECIDED_METHODS = frozenset({"ambiguous", "conflict", "unknown", "out_of_region"})
-
 # Not in the PC4 table, yet inside the region (SOURCES.md: the source has no municipality for it).
 UNASSIGNED_PC4 = frozenset({"9085"})
 _OUTSIDE = "outside"

@@ -79,7 +79,6 @@ class InboundSource(StrEnum):
 
     SMTP = "smtp"  # the mail gateway
     IMPORT = "import"  # ``koers replies import``
-    IMAP = "imap"  # ``koers mail-fetch`` (mailbox mode)
 
 
 class DeadLetterState(StrEnum):

@@ -7,7 +7,6 @@ to the spool folder, and the console served by uvicorn on a free port.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,12 +19,13 @@ from schema import migrate
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail
-from tests.flow_helpers import wait_until
+from testkit.flow import wait_until
+from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
+from workers.demo.synthetic import FeedMix, generate_records
 from workers.feed_files import RawRecord
 from workers.runner import Running, start
 from workers.settings import load_settings
-from workers.synthetic import FeedMix, generate_records
 from workers.web.accounts import add_user
 from workers.web.app import create_app
 from workers.web.server import WebServer
@@ -68,12 +68,6 @@ class Console:
     url: str
     review_inbound: int
     dead_letter: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare(home: Path) -> App:

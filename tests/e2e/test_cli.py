@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.models import AuditEvent, CaseRow
 from tests.conftest import PG_URL
 from workers.cli import cli
-from workers.synthetic import FeedMix, generate_records, write_feed
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from workers.synthetic import FIELDS, FeedMix, generate_records
+from workers.demo.synthetic import FIELDS, FeedMix, generate_records
 
 HOSTILE_TEXT = [
     "", " ", "\t", "\x00", "a\x00b", "\x1b[31mrood\x1b[0m", "regel\nbreuk", "regel\rbreuk", "a\u2028b", "\u202eteR",

@@ -6,8 +6,8 @@ writes a ``KOERS_CONFIG`` (a mailbox and reply domain for every municipality, co
 province, ``[scheduler]`` intervals of a fraction of a second, ``[timers]`` in seconds when a
 scenario asks), and starts what the scenario needs as real processes: ``koers worker``,
 ``koers scheduler`` (or ``tests.faults.fault_scheduler`` when the reconciler windows must be short),
-``koers mail-gateway``, ``tests.support.crashing_worker`` and the counting sink
-``tests.faults.fault_sink``. Each process writes stdout and stderr to its own file under ``logs``;
+``koers mail-gateway``, ``testkit.crashing_worker`` and the counting sink
+``testkit.sink_process``. Each process writes stdout and stderr to its own file under ``logs``;
 the privacy check reads them all. ``close()`` stops everything it started, by pid.
 """
 
@@ -23,97 +23,37 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from testkit.databases import migrate_with_reference_data
+from testkit.flow import write_config
+from testkit.processes import REPO, Proc, free_port, spawn
 from tests.faults.services import PrivateServices
 
-REPO = Path(__file__).resolve().parents[2]
 KOERS = str(Path(sys.executable).parent / "koers")
 SECRET = "fault-suite-secret-key-of-at-least-32-bytes"
 TEMPLATE = "koers_faults_template"
 SECONDS_TIMERS = {"first_reminder": "PT4S", "second_reminder": "PT8S", "escalate_after": "PT12S",
                   "partial_follow_up": "PT4S"}  # fmt: skip
+SCHEDULER = {"relay_interval": "PT0.2S", "sweep_interval": "PT0.5S", "reconcile_interval": "PT1S"}
 
 
 _READY = {"worker": "worker: ", "scheduler": "scheduler started", "gateway": "mail-gateway listening"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def die_with_parent() -> None:
-    """In the child: SIGKILL when the harness process dies, however it dies (Linux PR_SET_PDEATHSIG)."""
-    import ctypes
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-
-
 def prepare_template(services: PrivateServices) -> None:
     """A migrated database with the reference data; each scenario's database is a copy of it."""
-    from schema import migrate
-    from schema.db import make_engine, make_session_factory
-    from schema.reference_sync import sync_reference_data
+    from schema.db import make_engine
 
     services.postgres.admin(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
     services.postgres.admin(f'CREATE DATABASE "{TEMPLATE}"')
     engine = make_engine(services.postgres.url(TEMPLATE))
-    migrate.upgrade(engine)
-    with make_session_factory(engine).begin() as session:
-        sync_reference_data(session)
+    migrate_with_reference_data(engine)
     engine.dispose()
-
-
-@dataclass
-class Proc:
-    """A child process the harness started, with its output in ``log``."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-    fh: IO[bytes] = field(repr=False)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def is_alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for_line(self, needle: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.output():
-            if not self.is_alive():
-                raise RuntimeError(f"{self.name} exited ({self.popen.returncode}):\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name}: no {needle!r} within {timeout} s:\n{self.output()[-3000:]}")
-            time.sleep(0.05)
-
-    def kill9(self) -> None:
-        if self.is_alive():
-            os.kill(self.pid, signal.SIGKILL)
-        self.popen.wait(30)
-        self.fh.close()
-
-    def stop(self, timeout: float = 20.0) -> None:
-        if self.is_alive():
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(30)
-        self.fh.close()
 
 
 class SinkClient:
@@ -158,7 +98,8 @@ class Harness:
         self.database = f"koers_{name}"
         self.vhost = f"koers_{name}"
         self.gateway_port = free_port()
-        self.config = self._write_config(timers)
+        self.config = write_config(self.dir / "koers.toml", scheduler=SCHEDULER, timers=timers,
+                                   inbound_listen=f"127.0.0.1:{self.gateway_port}")  # fmt: skip
         self.procs: list[Proc] = []
         self.started_at = time.monotonic()
         self.timeline: dict[str, float] = {}
@@ -197,24 +138,6 @@ class Harness:
         env.update(extra)
         return env
 
-    def _write_config(self, timers: dict[str, str] | None) -> Path:
-        from schema.reference import iter_municipalities
-
-        lines = ["[scheduler]", 'relay_interval = "PT0.2S"', 'sweep_interval = "PT0.5S"', 'reconcile_interval = "PT1S"',
-                 "[inbound]", f'listen = "127.0.0.1:{self.gateway_port}"']  # fmt: skip
-        if timers:
-            lines.append("[timers]")
-            lines += [f'{key} = "{value}"' for key, value in timers.items()]
-        for province, short in (("Groningen", "gro"), ("Fryslân", "fry"), ("Drenthe", "dre")):
-            lines += [f'[provinces."{province}"]', f'escalation = "coordinator@zvh-{short}.example"']
-        for m in iter_municipalities():
-            code = m.cbs_code.lower()
-            lines += [f"[municipalities.{m.cbs_code}]", f'mailbox = "zelfmelders@{code}.example"',
-                      f'reply_from = ["{code}.example"]', 'team = "Team Zelfmelders"']  # fmt: skip
-        path = self.dir / "koers.toml"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return path
-
     def mark(self, phase: str) -> None:
         """Note when a phase began (seconds since the harness started), for the scenario's figures."""
         self.timeline[phase] = round(time.monotonic() - self.started_at, 1)
@@ -236,18 +159,14 @@ class Harness:
     def spawn(self, kind: str, argv: list[str], env: dict[str, str] | None = None) -> Proc:
         self._counter[kind] += 1
         name = f"{kind}-{self._counter[kind]}"
-        log = self.logs / f"{name}.log"
-        fh = log.open("wb")
-        popen = subprocess.Popen(argv, cwd=REPO, env=env or self.env(), stdout=fh, stderr=subprocess.STDOUT,
-                                 start_new_session=True, preexec_fn=die_with_parent)  # fmt: skip
-        proc = Proc(name, popen, log, fh)
+        proc = spawn(name, argv, env or self.env(), self.logs / f"{name}.log", tied=True)
         self.procs.append(proc)
         return proc
 
     def start_sink(self) -> SinkClient:
         port, control = free_port(), free_port()
         ids_log = self.dir / "sink-ids.log"
-        proc = self.spawn("sink", [sys.executable, "-m", "tests.faults.fault_sink", "--port", str(port),
+        proc = self.spawn("sink", [sys.executable, "-m", "testkit.sink_process", "--port", str(port),
                                    "--control-port", str(control), "--log", str(ids_log)])  # fmt: skip
         proc.wait_for_line("listening", 30)
         self.sink = SinkClient(proc, port, control, ids_log)
@@ -261,8 +180,8 @@ class Harness:
         return proc
 
     def crashing_worker(self) -> Proc:
-        """``tests.support.crashing_worker``: exits 137 right after the SMTP server accepted a message."""
-        return self.spawn("crashing-worker", [sys.executable, "-m", "tests.support.crashing_worker"])
+        """``testkit.crashing_worker``: exits 137 right after the SMTP server accepted a message."""
+        return self.spawn("crashing-worker", [sys.executable, "-m", "testkit.crashing_worker"])
 
     def scheduler(self, wait: bool = True) -> Proc:
         if self.windows is None:

@@ -29,7 +29,7 @@ from tests.faults.privacy import QueuePeeker, alive, leaks, scan_rabbit_logs
 from tests.faults.scenarios import KILL_WINDOWS, email_count, feed, settle, wait_for
 from tests.faults.services import PrivateServices
 from workers import queues
-from workers.synthetic import FeedMix
+from workers.demo.synthetic import FeedMix
 
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
 CLEAN = FeedMix(0, 0, 0, 0)

@@ -24,7 +24,7 @@ from schema.runtime_models import OutboundEmail, Timer
 from tests.faults.harness import SECONDS_TIMERS, Harness
 from tests.faults.invariants import Row, check
 from tests.faults.services import PrivateServices
-from workers.synthetic import FeedMix, generate_records, write_feed
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 
 # Stale sends go to review after 8 s instead of 10 min, so a scenario ends within a test run. The
 # re-nudge windows stay long: the reconciler re-sends start_workflow for an unstarted case on every

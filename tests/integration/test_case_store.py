@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.case_store import CaseActionError, CaseStore, Email
 from schema.models import AuditEvent, CaseRow
 from schema.runtime_models import OutboundEmail, OutboxMessage, Timer
-from tests.flow_helpers import fast_settings
+from testkit.flow import fast_settings
 from workers.bootstrap import App
 from workers.contacts import Contacts
 from workers.services import case_store

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from testkit.flow import fast_settings
 from tests.conftest import PG_URL
-from tests.flow_helpers import fast_settings
 from workers.bootstrap import bootstrap
 
 

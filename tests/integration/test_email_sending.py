@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from messaging.smtp import SmtpMailer
-from messaging.smtp_sink import SmtpSink
 from schema import migrate
 from schema.models import AuditEvent
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import OutboundEmail
-from tests.flow_helpers import fast_settings
+from testkit.flow import fast_settings
+from testkit.smtp_sink import SmtpSink
 from workers.bootstrap import App, bootstrap
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.email_sender import EmailSender
 from workers.errors import RetryLaterError
 from workers.feed_files import iter_feed
 from workers.services import build_services
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
 
 

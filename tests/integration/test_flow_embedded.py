@@ -8,16 +8,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from messaging.smtp_sink import SmtpSink
 from schema import migrate
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import OutboundEmail
-from tests.flow_helpers import fast_settings, wait_until
+from testkit.flow import fast_settings, wait_until
+from testkit.smtp_sink import SmtpSink
 from workers.bootstrap import bootstrap
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.runner import start
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
 
 

@@ -15,17 +15,17 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from messaging.smtp_sink import SmtpSink
 from schema.models import CaseRow
 from schema.runtime_models import OutboundEmail
+from testkit.flow import fast_settings, wait_until, write_config
+from testkit.smtp_sink import SmtpSink
 from tests.conftest import PG_URL
-from tests.flow_helpers import fast_settings, wait_until
 from workers import queues
 from workers.bootstrap import App, bootstrap
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.periodic import ReconcileWindows
 from workers.runner import Running, start
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,8 +116,8 @@ def test_a_worker_killed_between_smtp_acceptance_and_commit_causes_no_resend(
     # When a worker takes it, the SMTP server accepts it, and the worker dies before committing
     env = {**os.environ, "KOERS_DATABASE_URL": PG_URL, "KOERS_BROKER_URL": amqp_url, "KOERS_SMTP_URL": sink.url,
            "KOERS_SECRET_KEY": "test-secret-key-of-at-least-32-bytes!", "KOERS_HOME": str(tmp_path),
-           "KOERS_CONFIG": str(write_config(tmp_path))}  # fmt: skip
-    crashed = subprocess.run([sys.executable, "-m", "tests.support.crashing_worker"], cwd=REPO, env=env, timeout=60,
+           "KOERS_CONFIG": str(write_config(tmp_path / "koers.toml"))}  # fmt: skip
+    crashed = subprocess.run([sys.executable, "-m", "testkit.crashing_worker"], cwd=REPO, env=env, timeout=60,
                              capture_output=True)  # fmt: skip
     assert crashed.returncode == 137, crashed.stderr.decode()[-2000:]
     assert sink.received == 1 and email_states(app) == {"notification:sending": 1}
@@ -132,15 +132,3 @@ def test_a_worker_killed_between_smtp_acceptance_and_commit_causes_no_resend(
         assert sink.message_ids()[notification_id] == 1 and set(sink.message_ids().values()) == {1}
     finally:
         running.stop()
-
-
-def write_config(tmp_path: Path) -> Path:
-    from schema.reference import iter_municipalities
-
-    lines = ['[provinces."Groningen"]', 'escalation = "c@zvh-gro.example"', '[provinces."Fryslân"]',
-             'escalation = "c@zvh-fry.example"', '[provinces."Drenthe"]', 'escalation = "c@zvh-dre.example"']  # fmt: skip
-    for m in iter_municipalities():
-        lines += [f"[municipalities.{m.cbs_code}]", f'mailbox = "zelfmelders@{m.cbs_code.lower()}.example"']
-    path = tmp_path / "koers.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path

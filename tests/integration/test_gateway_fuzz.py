@@ -4,7 +4,6 @@ them ends in a clear state with a reason."""
 from __future__ import annotations
 
 import smtplib
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from sqlalchemy import func, select
 
 from schema import migrate
 from schema.runtime_models import InboundMessage
-from tests.flow_helpers import fast_settings
+from testkit.flow import fast_settings
+from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
 from workers.mail_gateway import GatewayHandler, start_gateway
 from workers.services import build_services
@@ -28,9 +28,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, int
     tmp = tmp_path_factory.mktemp("gateway")
     app = bootstrap(fast_settings(Path(tmp), f"sqlite:///{tmp / 'koers.db'}"))
     migrate.upgrade(app.engine)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     controller = start_gateway(GatewayHandler(app.sessions, app.clock, app.settings.reply_domain, ()),
                                f"127.0.0.1:{port}")  # fmt: skip
     yield app, port

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import AuditEvent, CaseRow, IntakeRecord
 from schema.reference import load_registry
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import RawRecord, iter_feed
 from workers.intake import IntakeService
-from workers.synthetic import FeedMix, generate_records, write_feed
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)

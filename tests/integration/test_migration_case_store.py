@@ -21,7 +21,7 @@ from schema import migrate
 from schema.db import make_engine, make_session_factory
 from schema.reference_sync import sync_reference_data
 from tests.conftest import PG_URL, port_open, service_unavailable
-from tests.flow_helpers import fast_settings
+from testkit.flow import fast_settings
 from workers.bootstrap import App
 from workers.services import build_services
 

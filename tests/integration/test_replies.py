@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from datetime import date
 from email.message import EmailMessage
@@ -18,13 +17,14 @@ from schema import migrate
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import InboundMessage, OutboundEmail
-from tests.flow_helpers import fast_settings, wait_until
+from testkit.flow import fast_settings, wait_until
+from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.inbound_store import store_inbound
 from workers.runner import Running, start
 from workers.services import Services, build_services, secret_key
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
 
 BLOCK = """Hallo,
@@ -38,12 +38,6 @@ Toelichting: afspraak gemaakt
 
 Groet, Anne
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

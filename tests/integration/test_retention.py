@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.models import CaseRow, IntakeRecord
 from schema.reference import load_registry
 from schema.retention import purge_closed_cases, purge_unlinked_records
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.intake import IntakeService
-from workers.synthetic import FeedMix, generate_records, write_feed
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

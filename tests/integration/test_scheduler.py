@@ -19,19 +19,18 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.runtime_models import DeadLetter, Heartbeat, OutboxMessage, Timer
+from testkit.flow import fast_settings, wait_until, write_config
 from tests.conftest import PG_URL
-from tests.flow_helpers import fast_settings, wait_until
-from tests.integration.test_flow_rabbitmq import write_config
 from workers import queues
 from workers.bootstrap import App, bootstrap
 from workers.dead_letters import list_dead_letters, replay
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.leader import PostgresLeaderLock
 from workers.periodic import sweep_timers
 from workers.runner import start
 from workers.services import build_services
 from workers.settings import load_settings
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,8 +94,7 @@ def test_two_scheduler_processes_fire_nothing_twice(pg_sessions: sessionmaker[Se
                                                     amqp_url: str) -> None:  # fmt: skip
     app = slow_app(tmp_path)
     started_cases(app, tmp_path, 40)
-    config = write_config(tmp_path)
-    config.write_text(config.read_text() + '[scheduler]\nsweep_interval = "PT0.2S"\nrelay_interval = "PT0.2S"\n')
+    config = write_config(tmp_path / "koers.toml", scheduler={"sweep_interval": "PT0.2S", "relay_interval": "PT0.2S"})
     env = {**os.environ, "KOERS_DATABASE_URL": PG_URL, "KOERS_BROKER_URL": amqp_url, "KOERS_CONFIG": str(config),
            "KOERS_SECRET_KEY": "test-secret-key-of-at-least-32-bytes!", "KOERS_HOME": str(tmp_path)}  # fmt: skip
     schedulers = [subprocess.Popen([sys.executable, "-m", "workers.cli", "scheduler"], cwd=REPO, env=env,

@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import AuditEvent, CaseRow
 from schema.runtime_models import OutboundEmail, OutboxMessage, Timer
-from tests.flow_helpers import fast_settings
+from testkit.flow import fast_settings
 from workers import queues
 from workers.bootstrap import App
 from workers.contacts import Contacts
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.periodic import relay_outbox
 from workers.services import Services, build_services
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.wiring import intake_service
 
 

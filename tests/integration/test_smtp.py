@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -31,7 +30,8 @@ from messaging.smtp import (
     classify_error,
     make_mailer,
 )
-from messaging.smtp_sink import SmtpSink
+from testkit.processes import free_port
+from testkit.smtp_sink import SmtpSink
 from tests.conftest import service_unavailable
 
 pytestmark = pytest.mark.integration
@@ -78,9 +78,7 @@ def mailer(sink: SmtpSink) -> Iterator[SmtpMailer]:
 
 
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()  # nobody listens on it
 
 
 # Delivery and connection reuse

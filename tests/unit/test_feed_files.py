@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from workers import feed_files
-from workers.feed_files import NOT_TEXT, FeedError, RawRecord, detect_format, iter_feed
+from workers.feed_files import NOT_TEXT, FeedError, RawRecord, iter_feed
 
 HEADER = "dji_id;surname;given_names;woonplaats"
 ACCENTED = "2;Hélène;Zoë;Súdwest-Fryslân"
@@ -276,24 +276,27 @@ def test_json_values_may_contain_unicode_line_separators(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "expected"),
+    ("name", "content"),
     [
-        ("feed.csv", "dji_id;surname\n", "csv"),
-        ("feed.CSV", "dji_id\n", "csv"),
-        ("feed.txt", "dji_id\tsurname\n", "csv"),
-        ("feed.dat", "dji_id,surname\n", "csv"),
-        ("feed.jsonl", '{"dji_id": "1"}\n', "jsonl"),
-        ("feed.ndjson", '{"dji_id": "1"}\n', "jsonl"),
-        ("feed", '\n  {"dji_id": "1"}\n', "jsonl"),
-        ("feed.json", '{"dji_id": "1"}\n', "jsonl"),
+        ("feed.csv", "dji_id;surname\n1;Bakker\n"),
+        ("feed.CSV", "dji_id\n1\n"),
+        ("feed.txt", "dji_id\tsurname\n1\tBakker\n"),
+        ("feed.dat", "dji_id,surname\n1,Bakker\n"),
+        ("feed.jsonl", '{"dji_id": "1"}\n'),
+        ("feed.ndjson", '{"dji_id": "1"}\n'),
+        ("feed", '\n  {"dji_id": "1"}\n'),
+        ("feed.json", '{"dji_id": "1"}\n'),
     ],
 )
-def test_detect_format_uses_suffix_and_first_character(tmp_path: Path, name: str, content: str, expected: str) -> None:
-    assert detect_format(write(tmp_path, name, content)) == expected
+def test_the_format_follows_from_suffix_and_first_character(tmp_path: Path, name: str, content: str) -> None:
+    # Read in the other format, the record would be an error or have other field names
+    (record,) = read(write(tmp_path, name, content))
+
+    assert record.error is None and record.fields is not None and record.fields["dji_id"] == "1"
 
 
-def test_detect_format_sees_through_a_utf16_bom(tmp_path: Path) -> None:
-    assert detect_format(write(tmp_path, "feed", '{"dji_id": "1"}\n', encoding="utf-16")) == "jsonl"
+def test_the_format_is_seen_through_a_utf16_bom(tmp_path: Path) -> None:
+    assert summary(read(write(tmp_path, "feed", '{"dji_id": "1"}\n', encoding="utf-16"))) == [(1, {"dji_id": "1"})]
 
 
 def test_a_file_in_neither_format_is_a_feed_error(tmp_path: Path) -> None:

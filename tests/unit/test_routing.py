@@ -20,9 +20,8 @@ from schema.reference import (
 )
 from workflows.model import LegacyMunicipality, Municipality
 from workflows.names import normalize_name
+from workflows.states import RoutingMethod
 from workflows.routing import (
-    DECIDED_METHODS,
-    UNDECIDED_METHODS,
     Alias,
     PostcodeArea,
     Registry,
@@ -306,10 +305,10 @@ def test_route_never_raises_and_decides_only_known_municipalities(
     decision = route(REGISTRY, gemeente=gemeente, woonplaats=woonplaats, postcode=postcode)
     if decision.cbs_code is not None:
         assert decision.cbs_code in CURRENT
-        assert decision.method in DECIDED_METHODS
+        assert decision.method in RoutingMethod.decided()
         assert decision.candidates == ()
     else:
-        assert decision.method in UNDECIDED_METHODS
+        assert decision.method in RoutingMethod.undecided()
         assert list(decision.candidates) == sorted(set(decision.candidates))
         assert set(decision.candidates) <= CURRENT.keys()
     assert decision.out_of_region == (decision.method == "out_of_region")

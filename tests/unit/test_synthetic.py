@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from workers.synthetic import DEFAULT_REFERENCE_DIR, FIELDS, FeedMix, generate_labelled, generate_records, write_feed
+from workers.demo.synthetic import (
+    DEFAULT_REFERENCE_DIR,
+    FIELDS,
+    FeedMix,
+    generate_labelled,
+    generate_records,
+    write_feed,
+)
 
 # The package copy of the reference CSVs may still be on its way; the shared originals are identical.
 REFERENCE_DIR = (

@@ -14,9 +14,9 @@ from schema.console_models import ApiToken
 from schema.models import IntakeBatch
 from tests.web.conftest import TODAY, World
 from workers.bootstrap import bootstrap
+from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.settings import load_settings
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.web.accounts import add_token
 from workers.wiring import intake_service
 

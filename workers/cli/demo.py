@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import secrets
 import socket
+import sys
 import time
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
@@ -26,13 +28,13 @@ from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
 from workers.cli.processes import configure_logging
+from workers.demo import MISSING_EXTRA, has_faker
+from workers.demo.staff_simulation import StaffSimulation
 from workers.intake import LOCAL
 from workers.report_export import report_text
 from workers.runner import Running, start, wait_for_signal
 from workers.services import secret_key
 from workers.settings import load_settings
-from workers.staff_simulation import StaffSimulation
-from workers.synthetic import FeedMix, generate_records, write_feed
 from workers.web.accounts import add_user
 from workers.web.app import create_app
 from workers.web.server import WebServer
@@ -72,6 +74,9 @@ def _demo_app(seed: int | None) -> tuple[App, int]:
 @click.option("-v", "--verbose", is_flag=True, help="Logregels van werkers en planner tonen.")
 def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bool) -> None:
     """Een complete run op synthetische gegevens: aanlevering, routering, melding, antwoorden, escalatie."""
+    if not has_faker():  # one line that names the fix, not a traceback
+        click.echo(MISSING_EXTRA, err=True)
+        sys.exit(1)
     configure_logging(verbose, level=logging.WARNING)
     app, seed = _demo_app(seed)
     click.echo(f"Koers demo — database {app.engine.url.render_as_string(hide_password=True)}")
@@ -83,10 +88,7 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
     running = start(app, worker_threads=4, scheduler=True, gateway_listen=f"127.0.0.1:{port}")
     staff = StaffSimulation(app.sessions, app.settings, secret_key(app.settings), ("127.0.0.1", port), seed)
     try:
-        today = app.clock().astimezone(LOCAL).date()
-        feed = app.settings.home / f"aanlevering-{seed}.csv"
-        written = write_feed(feed, generate_records(count, seed=seed, today=today, mix=FeedMix()), delimiter=";")
-        click.echo(f"\nSynthetische aanlevering: {written} records in {feed}")
+        feed = _synthetic_feed(app, count, seed)
         summary = ingest_file(app, intake_service(app), feed)
         print_summary(summary)
         _follow_flow(app, staff, max_wait)
@@ -97,6 +99,17 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
     finally:
         running.stop()
     app.dispose()
+
+
+def _synthetic_feed(app: App, count: int, seed: int) -> Path:
+    # Imported here: it needs Faker (the demo extra), which the other commands must not.
+    from workers.demo.synthetic import FeedMix, generate_records, write_feed
+
+    today = app.clock().astimezone(LOCAL).date()
+    feed = app.settings.home / f"aanlevering-{seed}.csv"
+    written = write_feed(feed, generate_records(count, seed=seed, today=today, mix=FeedMix()), delimiter=";")
+    click.echo(f"\nSynthetische aanlevering: {written} records in {feed}")
+    return feed
 
 
 def _states(app: App) -> Counter[str]:

@@ -1,4 +1,4 @@
-"""``SmtpSink``: an in-process SMTP server (aiosmtpd) for tests, the demo and the benchmarks.
+"""``SmtpSink``: an SMTP server (aiosmtpd) in the test's or benchmark's own process.
 
 It accepts everything, remembers what arrived, and can misbehave on request (temporary failures,
 refused recipients, a stalled DATA, dropped connections), so ``SmtpMailer`` is tested against real
@@ -6,19 +6,16 @@ SMTP instead of mocks. ``message_ids()`` counts Message-IDs, which is how a test
 email arrived exactly once. With ``store=False`` only the counts are kept, so memory stays flat
 through a 10,000-message benchmark.
 
-Run ``python -m messaging.smtp_sink --port 2526`` for a counting sink in its own process.
+For a sink in a process of its own, see ``testkit.sink_process``.
 
 The server runs on aiosmtpd's own thread and event loop; every public method is thread-safe.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import signal
 import ssl
 import threading
-import time
 from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -268,32 +265,3 @@ class _Controller(Controller):
         )
         self.port = server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
         return server
-
-
-def main(argv: list[str] | None = None) -> None:
-    """A counting sink in its own process; prints the totals every ``--interval`` seconds."""
-    parser = argparse.ArgumentParser(prog="python -m messaging.smtp_sink", description="Tel-SMTP-server (test/bench)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=2526)
-    parser.add_argument("--interval", type=float, default=5.0)
-    args = parser.parse_args(argv)
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # also when started in the background with "&"
-        signal.signal(stop_signal, signal.default_int_handler)
-    with SmtpSink(args.host, args.port, store=False) as sink:
-        print(f"luistert op {sink.url}", flush=True)
-        try:
-            while True:
-                time.sleep(args.interval)
-                print(_summary(sink), flush=True)
-        except KeyboardInterrupt:
-            print(_summary(sink), flush=True)
-
-
-def _summary(sink: SmtpSink) -> str:
-    ids = sink.message_ids()
-    duplicates = sum(n - 1 for n in ids.values() if n > 1)
-    return f"ontvangen={sink.received} unieke_ids={len(ids)} dubbel={duplicates} verbindingen={sink.connections}"
-
-
-if __name__ == "__main__":
-    main()

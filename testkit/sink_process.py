@@ -1,8 +1,10 @@
-"""A counting SMTP sink in its own process that the fault scenarios can tell to misbehave.
+"""A counting SMTP sink in a process of its own, for the fault suite and the end-to-end benchmark.
 
 Every accepted message is appended to ``--log`` as ``<epoch> <Message-ID> <recipients>`` (line
-buffered, so the harness counts Message-IDs while the run goes on and after it ends). A control
-port takes one JSON object per line and answers one JSON line:
+buffered, so a reader counts Message-IDs and acceptance times while the run goes on and after it
+ends). It keeps nothing in memory, so its RSS stays flat through a benchmark. With
+``--control-port`` it takes one JSON object per line there and answers one JSON line, so that a
+fault scenario can make it misbehave:
 
 - ``{"op": "fail", "code": 451, "stage": "DATA", "seconds": 10}`` (or ``"count": n``): answer
   every transaction with that reply at that stage for a while; nothing is stored;
@@ -13,8 +15,8 @@ port takes one JSON object per line and answers one JSON line:
   although the client gave up waiting);
 - ``{"op": "reset"}``, ``{"op": "stats"}``.
 
-Usage: ``python -m tests.faults.fault_sink --port P --control-port C --log FILE``; prints
-``listening`` once both ports are open; stops on SIGTERM.
+Usage: ``python -m testkit.sink_process --port P --log FILE [--control-port C]``; prints
+``listening on HOST:PORT`` once its ports are open; stops on SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(\S+)", re.IGNORECASE | re.MULTILI
 
 
 def message_id(data: bytes) -> str:
+    """The Message-ID from the header block of ``data`` (``-`` when there is none)."""
     end = data.find(b"\r\n\r\n")
     match = _MESSAGE_ID.search(data, 0, end if end >= 0 else len(data))
     return match.group(1).decode("ascii", "replace") if match else "-"
@@ -139,13 +142,13 @@ def apply(faults: Faults, command: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, **faults.stats}
 
 
-async def serve(host: str, port: int, control_port: int, log_path: str) -> None:
+async def serve(host: str, port: int, control_port: int | None, log_path: str) -> None:
     faults = Faults()
     with open(log_path, "a", buffering=1, encoding="utf-8") as log:
         handler = Handler(faults, log)
         loop = asyncio.get_running_loop()
         smtp = await loop.create_server(
-            lambda: SMTP(handler, hostname="koers-fault-sink", decode_data=False, data_size_limit=64 * 1024 * 1024,
+            lambda: SMTP(handler, hostname="koers-test-sink", decode_data=False, data_size_limit=64 * 1024 * 1024,
                          timeout=600),
             host=host, port=port)  # fmt: skip
 
@@ -159,14 +162,16 @@ async def serve(host: str, port: int, control_port: int, log_path: str) -> None:
                 await writer.drain()
             writer.close()
 
-        ctl = await asyncio.start_server(control, host=host, port=control_port)
+        ctl = await asyncio.start_server(control, host=host, port=control_port) if control_port else None
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        print(f"listening on {host}:{port} control {control_port}", flush=True)
+        bound = smtp.sockets[0].getsockname()[1]
+        print(f"listening on {host}:{bound}" + (f" control {control_port}" if ctl else ""), flush=True)
         await stop.wait()
         smtp.close()
-        ctl.close()
+        if ctl is not None:
+            ctl.close()
         print(json.dumps(faults.stats), flush=True)
 
 
@@ -174,8 +179,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--control-port", type=int, required=True)
-    parser.add_argument("--log", required=True)
+    parser.add_argument("--control-port", type=int, help="take fault commands on this port (none: accept all)")
+    parser.add_argument("--log", required=True, help="file to append '<epoch> <Message-ID> <recipients>' lines to")
     args = parser.parse_args()
     asyncio.run(serve(args.host, args.port, args.control_port, args.log))
 

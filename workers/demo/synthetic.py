@@ -45,7 +45,7 @@ from typing import Literal
 
 from faker import Faker
 
-DEFAULT_REFERENCE_DIR = Path(__file__).resolve().parents[1] / "schema" / "reference"
+DEFAULT_REFERENCE_DIR = Path(__file__).resolve().parents[2] / "schema" / "reference"
 EXAMPLE_EMAIL_DOMAINS = ("example.nl", "example.com", "voorbeeld.example")
 FIELDS = ("dji_id", "surname", "given_names", "birth_date", "street", "house_number", "postcode", "woonplaats",
           "gemeente", "sentence_days", "report_date", "institution", "phone", "email")  # fmt: skip

@@ -1,0 +1,86 @@
+"""What a test or benchmark of the whole flow needs: addresses for every municipality, fast timers, polling.
+
+``fast_settings`` builds ``Settings`` in the test's own process; ``write_config`` writes the same
+addresses as a ``KOERS_CONFIG`` file for Koers processes the test or benchmark starts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+from workers.settings import MunicipalityConfig, Settings, load_settings
+from workflows.durations import parse_duration
+
+T = TypeVar("T")
+
+FAST_TIMERS = {
+    "first_reminder": "PT3S",
+    "second_reminder": "PT6S",
+    "escalate_after": "PT9S",
+    "escalate_before_report": "5 werkdagen",
+    "partial_follow_up": "PT3S",
+    "escalate_before_release": "10 werkdagen",
+}
+COORDINATORS = {p: f"coordinator@zvh-{p[:3].lower()}.example" for p in ("Groningen", "Fryslân", "Drenthe")}
+TEAM = "Team Zelfmelders"
+
+
+def mailbox(cbs_code: str) -> str:
+    return f"zelfmelders@{cbs_code.lower()}.example"
+
+
+def reply_domain(cbs_code: str) -> str:
+    """The one domain from which the municipality's staff reply."""
+    return f"{cbs_code.lower()}.example"
+
+
+def fast_settings(home: Path, database_url: str, **overrides: object) -> Settings:
+    """Settings for a flow test: every municipality and province has an address, timers in seconds."""
+    base = load_settings({"KOERS_HOME": str(home), "KOERS_DATABASE_URL": database_url,
+                          "KOERS_SECRET_KEY": "test-secret-key-of-at-least-32-bytes!"})  # fmt: skip
+    from schema.reference import iter_municipalities
+
+    municipalities = {
+        m.cbs_code: MunicipalityConfig(mailbox=mailbox(m.cbs_code), reply_from=(reply_domain(m.cbs_code),), team=TEAM)
+        for m in iter_municipalities()
+    }
+    provinces = {p: {"escalation": address} for p, address in COORDINATORS.items()}
+    timers = {k: parse_duration(v) for k, v in FAST_TIMERS.items()}
+    return replace(base, municipalities=municipalities, provinces=provinces, timers=timers, sweep_interval=0.5,
+                   relay_interval=0.2, reconcile_interval=2.0, **overrides)  # type: ignore[arg-type]
+
+
+def write_config(path: Path, *, scheduler: Mapping[str, str] | None = None, timers: Mapping[str, str] | None = None,
+                 inbound_listen: str | None = None) -> Path:  # fmt: skip
+    """A ``KOERS_CONFIG`` with the addresses of ``fast_settings``; ``[scheduler]`` and ``[timers]`` as given
+    (ISO 8601 durations or working days), Koers' defaults otherwise."""
+    from schema.reference import iter_municipalities
+
+    lines = []
+    for section, values in (("scheduler", scheduler), ("timers", timers)):
+        if values:
+            lines += [f"[{section}]", *(f'{key} = "{value}"' for key, value in values.items())]
+    if inbound_listen:
+        lines += ["[inbound]", f'listen = "{inbound_listen}"']
+    for province, address in COORDINATORS.items():
+        lines += [f'[provinces."{province}"]', f'escalation = "{address}"']
+    for m in iter_municipalities():
+        lines += [f"[municipalities.{m.cbs_code}]", f'mailbox = "{mailbox(m.cbs_code)}"',
+                  f'reply_from = ["{reply_domain(m.cbs_code)}"]', f'team = "{TEAM}"']  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def wait_until(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.2) -> T:
+    """Poll ``check`` until it returns something truthy; fail with its last value at the deadline."""
+    deadline = time.monotonic() + timeout
+    value = check()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = check()
+    assert value, f"condition not met within {timeout}s (last value: {value!r})"
+    return value
