@@ -26,11 +26,12 @@ import sys
 from base64 import encodebytes
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email import quoprimime
 from email.contentmanager import raw_data_manager
+from email.header import Header
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, Compat32
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from workflows.model import Outcome
@@ -195,10 +196,11 @@ def to_mime(email: OutgoingEmail, sender: str, *, date: datetime | None = None) 
     """Build the MIME message: text/plain UTF-8 body plus attachments, all headers checked.
 
     The message is built on the compat32 machinery with every header value encoded (RFC 2047) and
-    folded here, once: ``email.policy.default`` parses and re-folds each header on every set and
-    every flatten, which cost a fifth of a worker's CPU. The result is still an ``EmailMessage``
-    (``get_body``, ``iter_attachments``, ``get_content`` work), but a header read from it is the plain
-    string as sent (e.g. ``=?utf-8?q?...?=`` for a non-ASCII subject), not a header object.
+    folded once (``_encoded``), by the standard library: ``email.policy.default`` parses and re-folds
+    each header on every set and every flatten, five times the cost (``bench/bench_mime.py``). The
+    result is still an ``EmailMessage`` (``get_body``, ``iter_attachments``, ``get_content`` work),
+    but a header read from it is the plain string as sent (e.g. ``=?utf-8?q?...?=`` for a non-ASCII
+    subject), not a header object.
 
     Args:
         email: the rendered email.
@@ -210,12 +212,12 @@ def to_mime(email: OutgoingEmail, sender: str, *, date: datetime | None = None) 
     if not _MESSAGE_ID.match(check_header_value("Message-ID", email.message_id)):
         raise HeaderInjectionError(f"ongeldige Message-ID: {email.message_id!r}")
     msg = _Message(policy=_POLICY)
-    msg["From"] = _address_header("From", [check_address("From", sender)])
-    msg["To"] = _address_header("To", [check_address("To", addr) for addr in email.to])
-    msg["Subject"] = _fold("Subject", check_header_value("Subject", email.subject))
+    msg["From"] = _addresses("From", [check_address("From", sender)])
+    msg["To"] = _addresses("To", [check_address("To", addr) for addr in email.to])
+    msg["Subject"] = _encoded_subject(check_header_value("Subject", email.subject))
     if email.reply_to:
-        msg["Reply-To"] = _address_header("Reply-To", [check_address("Reply-To", email.reply_to)])
-    msg["Message-ID"] = _fold("Message-ID", email.message_id)
+        msg["Reply-To"] = _addresses("Reply-To", [check_address("Reply-To", email.reply_to)])
+    msg["Message-ID"] = _encoded("Message-ID", email.message_id)
     msg["Date"] = format_datetime(date or datetime.now(UTC))
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
@@ -236,7 +238,7 @@ def to_mime(email: OutgoingEmail, sender: str, *, date: datetime | None = None) 
 class _PrefoldedPolicy(Compat32):
     """compat32 with CRLF line ends and no ``>From`` mangling that writes pre-folded headers as they are.
 
-    ``to_mime`` stores every header value already encoded and folded (``_fold``), so flattening
+    ``to_mime`` stores every header value already encoded and folded (``_encoded``), so flattening
     only copies it; any other value (e.g. a header set later by a caller) is folded by compat32.
     ``content_manager`` makes ``get_content`` work on the result, as on any ``EmailMessage``.
     """
@@ -254,7 +256,7 @@ class _PrefoldedPolicy(Compat32):
     def _as_is(self, name: str, value: object) -> str | None:
         """The header line(s) for an ASCII value already folded, i.e. continuation lines start with a space.
 
-        Lines up to RFC 5322's hard limit of 998 characters are kept: ``_fold`` only leaves a line
+        Lines up to RFC 5322's hard limit of 998 characters are kept: ``_encoded`` only leaves a line
         longer than 78 where there is no space to fold at (a long Message-ID, a long encoded word).
         """
         if not isinstance(value, str) or not value.isascii():
@@ -294,79 +296,70 @@ class _Message(_Part, EmailMessage):
 _POLICY = _PrefoldedPolicy(linesep="\r\n", mangle_from_=False)
 _MAX_LINE = 78
 _HARD_LIMIT = 998
-_ENCODED_TEXT_MAX = 75 - len("=?utf-8?q??=")
-_Q_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-!*+/ ")  # 1 char in Q
+_ENCODER = SMTP.clone(refold_source="all")  # parse and fold every value it is given, even a short one
 
 
-def _fold(name: str, value: str) -> str:
-    """An unstructured header value, RFC 2047-encoded and folded, ready to be written as it is.
+def _encoded(name: str, value: str) -> str:
+    """``value`` RFC 2047-encoded where needed and folded to 78 columns, to be written as it is.
 
-    Words with a non-ASCII character (or something that looks like an encoded word) become
-    ``=?utf-8?q?...?=`` words, a run of them one encoded text so the spaces between them survive;
-    the other words stay readable, as ``email.policy.default`` does. Lines are folded before a
-    space to at most 78 characters where the words allow it; unfolding gives the value back.
+    Plain ASCII that fits on its line (most headers) stays as it is. Anything else is encoded and
+    folded once, here, by the standard library's ``email.policy.SMTP`` (the non-ASCII words as
+    ``=?utf-8?q?...?=``, the rest readable); see ``bench/bench_mime.py`` for what that costs against
+    ``email.header.Header`` and against building the whole message on ``email.policy.SMTP``.
+    Text that merely looks like an encoded word is encoded as a whole (``email.header.Header``):
+    ``email.policy.SMTP`` would send it as it is, and every mail client would decode it.
     """
-    if value.isascii() and "=?" not in value:
-        if len(name) + 2 + len(value) <= _MAX_LINE:
-            return value
-        tokens = value.split(" ")
-    else:
-        tokens = _encode_words(value.split(" "))
-    lines: list[str] = []
-    line, room = tokens[0], _MAX_LINE - len(name) - 2
-    for token in tokens[1:]:
-        if token and len(line) + 1 + len(token) > room:
-            lines.append(line)
-            line, room = token, _MAX_LINE - 1
-        else:
-            line += " " + token
-    lines.append(line)
-    return "\n ".join(lines)
+    if "=?" in value:
+        return str(Header(value, "utf-8", header_name=name).encode(linesep="\n"))
+    if value.isascii() and len(name) + 2 + len(value) <= _MAX_LINE:
+        return value
+    return _folded(name, value)
 
 
-def _encode_words(words: list[str]) -> list[str]:
-    tokens: list[str] = []
-    run: list[str] = []
-    for word in [*words, ""]:  # the empty word ends the last run; it is dropped below
-        if word.isascii() and "=?" not in word:
-            if run:
-                tokens += _encoded_words(" ".join(run))
-                run = []
-            tokens.append(word)
-        else:
-            run.append(word)
-    tokens.pop()
-    return tokens
+def _folded(name: str, value: str) -> str:
+    folded: str = _ENCODER.fold(name, value)
+    return folded[len(name) + 2 :].removesuffix("\r\n").replace("\r\n", "\n")
 
 
-def _encoded_words(text: str) -> list[str]:
-    """``text`` as Q-encoded words of at most 75 characters (RFC 2047), never splitting a character."""
-    chunks: list[str] = []
-    start, size = 0, 0
-    for index, char in enumerate(text):
-        width = 1 if char in _Q_PLAIN else 3 * len(char.encode("utf-8"))
-        if size + width > _ENCODED_TEXT_MAX:
-            chunks.append(text[start:index])
-            start, size = index, 0
-        size += width
-    chunks.append(text[start:])
-    return [quoprimime.header_encode(chunk.encode("utf-8"), "utf-8") for chunk in chunks]
+def _addresses(name: str, addresses: list[str]) -> str:
+    """An address header, encoded and folded by ``email.policy.SMTP`` unless it is short plain ASCII.
 
-
-def _address_header(name: str, addresses: list[str]) -> str:
+    Unlike ``_encoded`` it leaves text that looks like an encoded word alone: it can only be in a
+    display name, where RFC 2047 allows encoded words. Each address starts a line of its own: folded
+    after another one, a display name can be split inside a word, and Python's own parser reads it
+    back with a space there ("Frysl ân"; RFC 2047 clients join adjacent encoded words).
+    """
     value = ", ".join(addresses)
-    if value.isascii():
-        return _fold(name, value)
-    # A non-ASCII display name (or address): rare, so let email.policy.SMTP encode it exactly as before.
-    folded = str(SMTP.header_factory(name, value).fold(policy=SMTP))
-    return folded[len(name) + 2 :].rstrip("\r\n").replace("\r\n", "\n")
+    if value.isascii() and len(name) + 2 + len(value) <= _MAX_LINE:
+        return value
+    return ",\n ".join(_folded(name, address) for address in addresses)  # one address folded at a time
+
+
+def _encoded_subject(subject: str) -> str:
+    """The subject, encoded and folded as ``_encoded`` does, but folded after a leading ``[reference]``.
+
+    Every Koers subject is ``[ZM-000042] text`` with a text that is the same for every email of a
+    kind and carries no personal data (see ``messaging.render``): folding right after the reference
+    lets the encoded text be reused; encoding it anew took ~55 µs, 40% of ``to_mime``.
+    """
+    reference, _, text = subject.partition(" ")
+    is_reference = reference[:1] == "[" and reference[-1:] == "]" and reference.isascii() and "=?" not in reference
+    is_plain = subject.isascii() and "=?" not in subject and len(subject) + len("Subject: ") <= _MAX_LINE
+    if is_plain or not is_reference or not text.strip() or text[0] in " \t":
+        return _encoded("Subject", subject)
+    return f"{reference}\n {_encoded_text(text)}"  # unfolding gives back the space
+
+
+@lru_cache(maxsize=256)
+def _encoded_text(text: str) -> str:
+    return _encoded("Subject", text)
 
 
 def _add_extra_headers(msg: EmailMessage, headers: dict[str, str]) -> None:
     for name, value in headers.items():
         if name.lower() in _RESERVED:
             raise HeaderInjectionError(f"header {name} wordt door Koers zelf gezet")
-        msg[name] = _fold(name, check_header_value(name, value))
+        msg[name] = _encoded(name, check_header_value(name, value))
 
 
 def _set_text(part: MIMEPart, text: str) -> None:

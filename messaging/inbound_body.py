@@ -21,6 +21,8 @@ from messaging.inbound_headers import addresses_in, parse_address_list, parse_me
 MAX_TEXT_CHARS = 1024 * 1024
 _CTYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
 _DSN_BLOCKS = re.compile(r"\n[ \t]*\n")
+# The transfer encodings that ``Message.get_payload(decode=True)`` undoes besides quoted-printable.
+_DECODED_BY_GET_PAYLOAD = frozenset({"base64", "x-uuencode", "uuencode", "uue", "x-uue"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,27 +130,27 @@ def _visit(walk: _Walk, part: Message, in_report: bool) -> list[Message]:
             _attached_message(walk, part, payload, in_report)
             return []
         return [child for child in payload if isinstance(child, Message)]
-    _leaf(walk, part, ctype, str(payload), in_report)
+    _leaf(walk, part, ctype)
     return []
 
 
-def _leaf(walk: _Walk, part: Message, ctype: str, payload: str, in_report: bool) -> None:
+def _leaf(walk: _Walk, part: Message, ctype: str) -> None:
     if ctype.startswith("multipart/"):
         walk.defects.append("multipart-without-parts")
         ctype = "text/plain"  # A declared but absent structure: the whole body is the text.
     if ctype == "message/delivery-status":
-        blocks = _DSN_BLOCKS.split(_decoded(part, payload, walk.defects))
+        blocks = _DSN_BLOCKS.split(_decoded(part, walk.defects))
         walk.statuses.extend(_status(HeaderParser().parsestr(block)) for block in blocks[:50] if block.strip())
         return
     if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
-        _returned(walk, HeaderParser().parsestr(_decoded(part, payload, walk.defects)[:MAX_TEXT_CHARS]))
+        _returned(walk, HeaderParser().parsestr(_decoded(part, walk.defects)[:MAX_TEXT_CHARS]))
         return
     disposition = (header_of(part, "content-disposition") or "").split(";", 1)[0].strip().lower()
     if disposition == "attachment" or ctype not in ("text/plain", "text/html"):
         walk.attachments.append(_describe(part, ctype))
         return
     target = walk.plain if ctype == "text/plain" else walk.html
-    target.append(_decoded(part, payload, walk.defects))
+    target.append(_decoded(part, walk.defects))
 
 
 def _attached_message(walk: _Walk, part: Message, payload: list[Message | str], in_report: bool) -> None:
@@ -182,22 +184,33 @@ def _recipient(block: Message, name: str) -> str | None:
     return found[0] if found else None
 
 
-def _decoded(part: Message, payload: str, defects: list[str]) -> str:
-    # ``get_payload()`` (compat32) decodes 8-bit payloads with the declared charset and "replace",
-    # which destroys the bytes that charset repair needs; the stored payload still has them.
-    stored = getattr(part, "_payload", payload)
-    payload = stored if isinstance(stored, str) else payload
-    try:
-        raw = payload.encode("ascii", "surrogateescape")
-    except UnicodeEncodeError:
-        raw = payload.encode("utf-8", "surrogateescape")
+def _decoded(part: Message, defects: list[str]) -> str:
     encoding = header_of(part, "content-transfer-encoding")
-    data = transfer_decode(raw, encoding, defects) if encoding is not None else raw
+    if str(part.get("content-transfer-encoding", "")).lower() == "quoted-printable":
+        decoded = part.get_payload(decode=True)  # 8-bit bytes in it come back as they were
+        data = decoded if isinstance(decoded, bytes) else b""
+    else:
+        raw = _transfer_encoded(part)
+        data = transfer_decode(raw, encoding, defects) if encoding is not None else raw
     text = decode_text(data, param_of(part, "charset"), defects)
     if len(text) > MAX_TEXT_CHARS:
         defects.append("text-truncated")
         text = text[:MAX_TEXT_CHARS]
     return text
+
+
+def _transfer_encoded(part: Message) -> bytes:
+    """The body as it came, before transfer decoding: Koers' own base64 decoding is the tolerant one.
+
+    ``get_payload(decode=True)`` gives the 8-bit bytes as they came, which charset repair needs
+    (``get_payload()`` would decode them with the declared charset, replacing what does not fit),
+    but it would also undo base64 and uuencode itself. Those bodies are ASCII by definition, so for
+    them the text is the body; a stray 8-bit byte there is junk that base64 decoding drops anyway.
+    """
+    if str(part.get("content-transfer-encoding", "")).lower() in _DECODED_BY_GET_PAYLOAD:
+        return str(part.get_payload()).encode("utf-8", "surrogateescape")
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _describe(part: Message, ctype: str) -> str:

@@ -103,10 +103,12 @@ def is_text_codec(name: str) -> bool:
     """Whether ``name`` names a codec that is safe to use for decoding mail text."""
     try:
         info = codecs.lookup(name)
-    except LookupError:
+        if info.name in _UNSAFE_CODECS:
+            return False
+        b"x".decode(info.name, "replace")  # bytes.decode refuses the bytes-to-bytes codecs (zlib, base64, rot13)
+    except (LookupError, ValueError):
         return False
-    # Bytes-to-bytes codecs (zlib, base64, rot13) are registered too; they must never run on mail.
-    return bool(getattr(info, "_is_text_encoding", True)) and info.name not in _UNSAFE_CODECS
+    return True
 
 
 def clean(value: str) -> str:

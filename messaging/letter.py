@@ -1,8 +1,9 @@
 """The letter to the self-reporter as a one-page A4 PDF.
 
 The wording comes from a Jinja2 template (see ``messaging.render``); this module only lays it out.
-It draws directly on a ReportLab canvas with the built-in Helvetica: no font files to register,
-no flowable machinery, so a letter takes a few milliseconds (rendering is on the hot path).
+It draws on a ReportLab canvas with the built-in Helvetica, through one text object for the page:
+no font files to register, no flowable machinery, so a letter takes well under a millisecond
+(rendering is on the hot path). Only ReportLab's public API is used.
 
 Text markup of the letter template, after rendering: the first line is the subject, then a blank
 line, then blocks separated by blank lines. Inside a block, every line is kept as a line of its own
@@ -29,10 +30,8 @@ from io import BytesIO
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.rl_accel import escapePDF, fp_str, unicode2T1
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -135,13 +134,13 @@ def build_pdf(layout: LetterLayout, *, compress: bool = True) -> bytes:
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0, invariant=1)
     canvas.setTitle(pdf_safe(layout.title))
     canvas.setAuthor(pdf_safe(layout.sender_title))
-    pen = _Pen(canvas, personal=layout.recipient_lines)
+    pen = _Pen(canvas.beginText(), personal=layout.recipient_lines)
     _draw_header(pen, layout)
     _draw_lines(pen, LEFT, A4[1] - 50 * mm, layout.recipient_lines, BODY_SIZE)
     y = _draw_meta(pen, A4[1] - 88 * mm, layout.meta)
     for block in layout.blocks:
         y = _draw_block(pen, y - BLOCK_GAP, block)
-    pen.finish()
+    canvas.drawText(pen.text)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -150,50 +149,26 @@ def build_pdf(layout: LetterLayout, *, compress: bool = True) -> bytes:
 class _Pen:
     """Shows strings at given places, as one PDF text object for the whole page.
 
-    ReportLab's ``drawString`` wraps every string in its own text object, with the font set
-    around it, and encodes it again each time. Here each string is one ``x y Tm (...) Tj``, the
-    font (``Tf``) is set only when it changes, and the encoded form of a line is cached: most lines
-    come from the template and repeat from letter to letter. The operators are the ones
-    ``drawString`` writes; the encoding is ReportLab's own (``unicode2T1``, ``escapePDF``).
-    Lines with the recipient's name or address are never cached: a worker must not keep the
-    personal data of earlier letters in memory.
+    ``canvas.drawString`` wraps every string in a text object of its own, with the font set around
+    it; here all strings go into one (``beginText``, ``setTextOrigin``, ``textLine``, then one
+    ``drawText``), and the font is set only when it changes.
     """
 
-    def __init__(self, canvas: Canvas, personal: tuple[str, ...]) -> None:
-        self._doc = canvas._doc  # the PDF document, which names the fonts it embeds (/F1, /F2)
-        self._canvas = canvas
+    def __init__(self, text: PDFTextObject, personal: tuple[str, ...]) -> None:
+        self.text = text
         self._personal = tuple({v for line in personal if line.strip() for v in (line, pdf_safe(line))})
-        self._ops: list[str] = ["BT"]
         self._font: tuple[str, float] | None = None
 
     def draw(self, x: float, y: float, font: str, size: float, line: str) -> None:
         if self._font != (font, size):
-            self._ops.append(f"{self._doc.getInternalFontName(font)} {fp_str(size)} Tf")
+            self.text.setFont(font, size)
             self._font = (font, size)
-        self._ops.append(f"1 0 0 1 {fp_str(x, y)} Tm")
-        shown = (_shown.__wrapped__ if self.is_personal(line) else _shown)(font, line)
-        if shown is None:  # a character outside the font's encoding (pdf_safe prevents it): ReportLab's way
-            text = PDFTextObject(self._canvas)
-            text.setFont(font, size)
-            shown = text._formatText(line)
-        self._ops.append(shown)
+        self.text.setTextOrigin(x, y)
+        self.text.textLine(line)  # ``textOut`` would also measure the line, to move on to its end
 
     def is_personal(self, line: str) -> bool:
+        """Whether ``line`` holds the recipient's name or (part of the) address."""
         return any(value in line for value in self._personal)
-
-    def finish(self) -> None:
-        self._ops.append("ET")
-        self._canvas.addLiteral(" ".join(self._ops))
-
-
-@lru_cache(maxsize=4096)
-def _shown(font: str, line: str) -> str | None:
-    """``(...) Tj`` for ``line`` in ``font``; None if it needs one of ReportLab's substitution fonts."""
-    font_obj = getFont(font)
-    parts = unicode2T1(line, [font_obj, *font_obj.substitutionFonts])
-    if any(used is not font_obj for used, _ in parts):
-        return None
-    return f"({escapePDF(b''.join(encoded for _, encoded in parts))}) Tj"
 
 
 def _draw_header(pen: _Pen, layout: LetterLayout) -> None:
@@ -226,19 +201,24 @@ def _draw_block(pen: _Pen, y: float, block: tuple[str, ...]) -> float:
             indent, text = 6 * mm, line[2:]
             _check_room(y)
             pen.draw(LEFT + 1.5 * mm, y, FONT, BODY_SIZE, "\u2022")
-        wrap = _wrap.__wrapped__ if pen.is_personal(text) else _wrap  # see _Pen: no names in caches
-        for part in wrap(text, font, RIGHT - LEFT - indent):
+        width = RIGHT - LEFT - indent
+        # Only template lines are cached: a worker must not keep earlier letters' names in memory.
+        parts = wrap(text, font, width) if pen.is_personal(text) else _template_wrap(text, font, width)
+        for part in parts:
             _check_room(y)
             pen.draw(LEFT + indent, y, font, BODY_SIZE, part)
             y -= LEADING
     return y
 
 
-@lru_cache(maxsize=2048)
-def _wrap(text: str, font: str, width: float) -> tuple[str, ...]:
-    # Most lines come from the template and repeat from letter to letter: measuring them once
-    # saves a third of the rendering time.
+def wrap(text: str, font: str, width: float) -> tuple[str, ...]:
+    """``text`` (made PDF-safe) split into lines of at most ``width`` points in ``font`` at body size."""
     return tuple(simpleSplit(pdf_safe(text), font, BODY_SIZE, width))
+
+
+# Most lines come from the template and repeat from letter to letter: measuring them once saves
+# a third of the rendering time. Never call it with a line that holds personal data.
+_template_wrap = lru_cache(maxsize=2048)(wrap)
 
 
 def _check_room(y: float) -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import aiosmtplib
 from aiosmtplib.response import SMTPResponse
@@ -127,6 +127,7 @@ class SmtpMailer:
         with state.lock:
             if state.loop is None or state.loop.is_closed():
                 state.loop = asyncio.new_event_loop()
+                state.loop.set_exception_handler(_report_loop_error)
             try:
                 return state.loop.run_until_complete(self._send(state, envelope))
             except MailError:
@@ -201,7 +202,7 @@ class SmtpMailer:
             if target.username is not None:
                 await conn.login(target.username, target.password or "")
         except BaseException:
-            _close_quietly(conn)
+            conn.close()
             raise
         return conn
 
@@ -225,7 +226,7 @@ def _raise_if_ambiguous(conn: _Connection | None, exc: Exception) -> None:
     if conn is not None and conn.data_sent and conn.data_reply is None and not isinstance(
         exc, aiosmtplib.SMTPResponseException
     ):
-        _close_quietly(conn)
+        conn.close()
         reason = f"SMTP: geen antwoord na DATA ({type(exc).__name__}); mogelijk afgeleverd"
         raise AmbiguousDeliveryError(reason) from exc
 
@@ -242,20 +243,25 @@ def _discard_if_broken(state: _ThreadState, exc: Exception) -> None:
     conn = state.connection
     is_refusal = isinstance(exc, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPRecipientsRefused)
     if conn is not None and not (is_refusal and getattr(exc, "code", 0) != 421 and conn.is_connected):
-        _close_quietly(conn)
+        conn.close()
         state.connection = None
 
 
-def _close_quietly(conn: aiosmtplib.SMTP) -> None:
-    """Close without leaving an unread exception on aiosmtplib's reply future (aiosmtplib issue #112)."""
-    if conn.protocol is not None:
-        conn.protocol._quit_sent = True  # connection_lost then sets no "Connection lost" nobody awaits
-    conn.close()
+def _report_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's report of an error nobody handled, less aiosmtplib's unread "Connection lost".
+
+    aiosmtplib puts that error on its reply future whenever a connection closes, also one that
+    Koers closed itself after a failure, when nobody waits for a reply any more; asyncio would log
+    it as "Future exception was never retrieved" (aiosmtplib issue #112).
+    """
+    if "future" in context and isinstance(context.get("exception"), aiosmtplib.SMTPServerDisconnected):
+        return
+    loop.default_exception_handler(context)
 
 
 def _abandon(state: _ThreadState) -> None:
     if state.connection is not None:
-        _close_quietly(state.connection)
+        state.connection.close()
     loop, state.loop, state.connection = state.loop, None, None
     if loop is None or loop.is_closed():
         return
@@ -274,7 +280,7 @@ async def _quit(conn: _Connection | None) -> None:
     try:
         await conn.quit(timeout=2)
     except (aiosmtplib.SMTPException, OSError):
-        _close_quietly(conn)
+        conn.close()
 
 
 def make_mailer(smtp_url: str | None, spool_dir: Path) -> Mailer:

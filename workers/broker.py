@@ -26,23 +26,34 @@ log = logging.getLogger(__name__)
 
 
 class DeadLetters(Middleware):
-    """Writes a ``dead_letters`` row before a failed message is rejected to the broker's DLQ."""
+    """Writes a ``dead_letters`` row before a failed message is rejected to the broker's DLQ.
+
+    The error is taken from ``after_process_message``, which dramatiq gives the exception, and kept
+    (as its summary, never the exception with its traceback) until the message is acked or nacked
+    on the same worker thread.
+    """
 
     def __init__(self, sessions: Callable[[], sessionmaker[Session] | None], clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._errors: dict[str, str] = {}  # message id -> its error, from processing until ack or nack
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:  # fmt: skip
+        if exception is not None:
+            self._errors[message.message_id] = error_summary(exception)
+
+    def after_ack(self, broker: dramatiq.Broker, message: Any) -> None:
+        self._errors.pop(message.message_id, None)  # it succeeded, or Retries enqueued it again
 
     def before_nack(self, broker: dramatiq.Broker, message: Any) -> None:
+        error = self._errors.pop(message.message_id, "onbekend")  # e.g. skipped by the age limit
         sessions = self._sessions()
         if sessions is None:
             return
-        exception = getattr(message, "_exception", None)
-        error = type(exception).__name__ if exception is not None else "onbekend"
-        if exception is not None and type(exception).__module__.startswith("workers"):
-            error += f": {exception}"  # our own errors carry ids only
         row = {
             "message_id": message.message_id, "queue_name": message.queue_name, "actor_name": message.actor_name,
-            "args": list(message.args), "error": error[:500], "retries": int(message.options.get("retries", 0)),
+            "args": list(message.args), "error": error, "retries": int(message.options.get("retries", 0)),
             "failed_at": self._clock(), "state": DeadLetterState.DEAD.value,
         }  # fmt: skip
         try:
@@ -52,6 +63,14 @@ class DeadLetters(Middleware):
                 session.execute(insert(DeadLetter).values(row).on_conflict_do_nothing(index_elements=["message_id"]))
         except Exception:  # the broker keeps it in its DLQ; the reconciler still sees the stuck row
             log.exception("dead letter %s could not be recorded", message.message_id)
+
+
+def error_summary(exception: BaseException) -> str:
+    """What a dead letter says about its error: the type, and the text only of Koers' own errors (ids only)."""
+    error = type(exception).__name__
+    if type(exception).__module__.startswith("workers"):
+        error += f": {exception}"
+    return error[:500]
 
 
 class ScrubTracebacks(Middleware):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import gc
 import shutil
 import ssl
 import subprocess
@@ -148,6 +149,25 @@ def test_a_failure_after_data_is_not_retried(sink: SmtpSink, mailer: SmtpMailer)
 
     assert caught.value.code == 421
     assert set(sink.message_ids()) == ids_of(1)  # a retry would have delivered it
+
+
+def test_connections_closed_after_failures_leave_no_unretrieved_error_behind(
+    sink: SmtpSink, mailer: SmtpMailer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given connections that Koers closes itself: after a 421 at DATA, after a stall, and on close()
+    mailer.send(message(1))
+    sink.fail_next(1, 421, "4.3.0 Verbinding wordt gesloten", stage="DATA")
+    with pytest.raises(TransientMailError):
+        mailer.send(message(2))
+    mailer.send(message(3))
+    mailer.close()
+
+    # When the closed connections are collected
+    gc.collect()
+
+    # Then asyncio reports no reply future whose "Connection lost" nobody read (aiosmtplib issue #112)
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert set(sink.message_ids()) == ids_of(1, 3)
 
 
 # Errors

@@ -16,6 +16,7 @@ import pytest
 
 from messaging.classify import MessageKind, classify
 from messaging.inbound import MessageTooLargeError, parse_message
+from messaging.inbound_headers import is_text_codec
 
 REPLIES = Path(__file__).resolve().parents[1] / "data" / "replies"
 MANIFEST: dict[str, Any] = tomllib.loads((REPLIES / "MANIFEST.toml").read_text(encoding="utf-8"))
@@ -118,6 +119,22 @@ def test_charsets_are_decoded_or_repaired(charset: bytes, body: bytes, expected:
     message = parse_message(_mail(b"Content-Type: text/plain; charset=" + charset + b"\r\n", body))
 
     assert message.text == expected
+
+
+@pytest.mark.parametrize("cte", [b"8bit", b"quoted-printable", b"Quoted-Printable ", b"binary"])
+def test_raw_8bit_bytes_reach_charset_repair_whatever_the_transfer_encoding(cte: bytes) -> None:
+    # Declared UTF-8, written as Windows-1252 and sent without encoding it (also inside quoted-printable)
+    headers = b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: " + cte + b"\r\n"
+
+    message = parse_message(_mail(headers, "Toelichting: cliënt gebeld, café".encode("cp1252")))
+
+    assert message.text == "Toelichting: cliënt gebeld, café"
+
+
+def test_only_text_codecs_may_decode_mail() -> None:
+    assert all(is_text_codec(name) for name in ("utf-8", "UTF8", "windows-1252", "latin_1", "big5", "utf-16"))
+    unsafe = ("zlib", "base64", "rot13", "hex", "bz2", "quopri", "uu", "unicode-escape", "idna", "undefined", "nope")
+    assert not any(is_text_codec(name) for name in unsafe)
 
 
 def test_undeclared_8bit_body_is_read_as_utf8_or_windows_1252() -> None:
