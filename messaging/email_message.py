@@ -156,7 +156,7 @@ class ConfirmationData:
 class AskBackData:
     """A reply that could not (fully) be read: the lines quoted back and the fields still needed.
 
-    ``needed`` holds keys of ``messaging.render.REPLY_FIELDS`` (e.g. ``("contact", "actions")``).
+    ``needed`` holds field keys of ``messaging.reply_block`` (e.g. ``("contact", "actions")``).
     """
 
     case_ref: str

@@ -24,52 +24,25 @@ Decisions, so that nothing is guessed:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from messaging.outcome_values import (
-    LIFE_DOMAINS,
-    NOTE_MAX_CHARS,
-    Issues,
-    closest,
-    index_synonyms,
-    read_answer,
-    read_contact_form,
-    read_life_domains,
-    read_note,
-)
+from messaging import reply_block
+from messaging.outcome_values import LIFE_DOMAINS, NOTE_MAX_CHARS, closest
+from messaging.reply_block import FIELD_LABELS, FIELDS
+from workflows.labels import ANSWERS
 from workflows.model import Answer, ContactForm, Outcome
 
 __all__ = ["FIELD_LABELS", "LIFE_DOMAINS", "NOTE_MAX_CHARS", "OutcomeReading", "Problem", "parse_outcome"]
 MAX_TEXT_CHARS: Final = 100_000  # a reply's own text beyond this is not an outcome block
 MAX_LINES: Final = 2_000
 
-FIELD_LABELS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "contact": "Contact",
-        "contact_form": "Vorm van contact",
-        "actions": "Acties uitgezet",
-        "life_domains": "Leefgebieden",
-        "known_to_care": "Al bekend bij hulpverlening",
-        "note": "Toelichting",
-    }
-)
-_KEYS: Final = index_synonyms(
-    {
-        "contact": "contact|contact gehad|is er contact geweest",
-        "contact_form": "vorm van contact|vorm|contactvorm|soort contact|form of contact|contact form",
-        "actions": "acties uitgezet|acties|actie uitgezet|zijn er acties uitgezet|acties ingezet|actions|actions taken",
-        "life_domains": "leefgebieden|leefgebied|levensgebieden|life domains",
-        "known_to_care": "al bekend bij hulpverlening|bekend bij hulpverlening|bekend bij de hulpverlening|"
-        "bekend bij zorg|al bekend|bekend|known to care services|known to care",
-        "note": "toelichting|opmerking|opmerkingen|notitie|note|notes|remarks|comments",
-    }
-)
+# Every key spelling of the block's fields (``messaging.reply_block``), to the field's key.
+_KEYS: Final[Mapping[str, str]] = MappingProxyType({spelling: f.key for f in FIELDS for spelling in f.keys})
 _KEY_FIRST_WORDS: Final = frozenset(key.split()[0] for key in _KEYS)
 _KEY_NOISE = re.compile(r"\([^)]*\)|[?.,!'\"`_]")
-_END = re.compile(r"^-{2,}\s*einde\s*-{2,}$|^--$", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:[-*•·‣▪◦–—]+|\d{1,2}[.)])\s+")
 _SEPARATOR = re.compile(r":|=|(?<=\s)[-–—](?=\s|$)")
 _CLOSING = re.compile(
@@ -133,7 +106,7 @@ def parse_outcome(text: str, *, known_contact: Answer = Answer.UNKNOWN) -> Outco
     first_lines: dict[str, str] = {}
     problems: list[Problem] = []
     for entry in entries:
-        value, issues = _READERS[entry.field](entry.value)
+        value, issues = reply_block.field(entry.field).read_value(entry.value)
         problems += [Problem(entry.field, _line_of(entry, fragment), message) for fragment, message in issues]
         if value is not None or issues:
             first_lines.setdefault(entry.field, entry.lines[-1])
@@ -148,7 +121,7 @@ def _block_lines(text: str) -> list[str]:
     """The stripped lines before the end marker, within the size limits."""
     lines: list[str] = []
     for raw in text[:MAX_TEXT_CHARS].splitlines()[:MAX_LINES]:
-        if _END.match(raw.strip()):
+        if reply_block.is_block_end(raw.strip()):
             break
         lines.append(raw.strip())
     return lines
@@ -166,11 +139,28 @@ def _scan(lines: list[str]) -> list[_Entry]:
             continue
         field, value = found
         taken = _continuation(field, value, lines, cleaned, keys, i)
-        parts = lines if field == "note" else cleaned  # a note keeps its own bullets and emphasis
-        value = "\n".join([value, *(parts[j] for j in taken)]).strip()
+        if field == "note":  # a note keeps its own bullets, emphasis and spacing, on its first line too
+            value = "\n".join([_typed_value(lines[start], value), *(lines[j] for j in taken)]).strip()
+        else:
+            value = "\n".join([value, *(cleaned[j] for j in taken)]).strip()
         entries.append(_Entry(field, value, (lines[start], *(lines[j] for j in taken))))
         i = taken[-1] + 1 if taken else i
     return entries
+
+
+def _typed_value(line: str, cleaned_value: str) -> str:
+    """The value of a field line as typed: after the key's separator, without the key's own emphasis.
+
+    ``**Toelichting:** *niet* bellen`` gives ``*niet* bellen``. Falls back to the cleaned value when
+    the typed line does not split into the same key.
+    """
+    typed = _BULLET.sub("", line, count=1)
+    emphasis = typed[: len(typed) - len(typed.lstrip("*_"))]
+    separator = _SEPARATOR.search(typed)
+    if separator is None or _key_line(_clean(typed[: separator.start()]) + ":") != ("note", ""):
+        return cleaned_value
+    value = typed[separator.end() :].strip()
+    return value[len(emphasis) :].strip() if emphasis and value.startswith(emphasis) else value
 
 
 def _continuation(
@@ -220,10 +210,10 @@ def _key_line(line: str) -> tuple[str, str] | None:
     return None
 
 
-def _reads_cleanly(field: str, value: str, *, prose: bool = False) -> bool:
-    if field == "note":
+def _reads_cleanly(key: str, value: str, *, prose: bool = False) -> bool:
+    if key == "note":
         return not prose
-    return not value or not _READERS[field](value)[1]
+    return not value or not reply_block.field(key).read_value(value)[1]
 
 
 def _clean(raw: str) -> str:
@@ -234,18 +224,6 @@ def _clean(raw: str) -> str:
 def _norm_key(text: str) -> str:
     text = _KEY_NOISE.sub(" ", text.lower())
     return " ".join(text.split()).strip("-–• ")
-
-
-_READERS: Final[Mapping[str, Callable[[str], tuple[object, Issues]]]] = MappingProxyType(
-    {
-        "contact": read_answer,
-        "contact_form": read_contact_form,
-        "actions": read_answer,
-        "life_domains": read_life_domains,
-        "known_to_care": read_answer,
-        "note": read_note,
-    }
-)
 
 
 def _merge(values: dict[str, object], entry: _Entry, value: object, problems: list[Problem]) -> None:
@@ -268,16 +246,19 @@ def _merge(values: dict[str, object], entry: _Entry, value: object, problems: li
 
 
 def _cross_check(values: Mapping[str, object], lines: Mapping[str, str], known_contact: Answer) -> list[Problem]:
+    contact_field, yes, no = reply_block.field("contact"), ANSWERS[Answer.YES], ANSWERS[Answer.NO]
+    contact_no = f"{contact_field.label} '{no}'"
     problems: list[Problem] = []
     if "contact" not in lines and lines and known_contact is Answer.UNKNOWN:
-        problems.append(Problem("contact", "", "Contact ontbreekt: vul 'Contact: ja' of 'Contact: nee' in"))
+        example = f"'{contact_field.line(yes)}' of '{contact_field.line(no)}'"
+        problems.append(Problem("contact", "", f"{contact_field.label} ontbreekt: vul {example} in"))
     contact = values.get("contact", known_contact)
     if contact is Answer.NO and values.get("actions") is Answer.YES:
-        problems.append(Problem("actions", lines["actions"], "Acties uitgezet is 'ja' terwijl Contact 'nee' is"))
+        message = f"{FIELD_LABELS['actions']} is '{yes}' terwijl {contact_no} is"
+        problems.append(Problem("actions", lines["actions"], message))
     if contact is Answer.NO and isinstance(values.get("contact_form"), ContactForm):
-        problems.append(
-            Problem("contact_form", lines["contact_form"], "Vorm van contact is ingevuld bij Contact 'nee'")
-        )
+        message = f"{FIELD_LABELS['contact_form']} is ingevuld bij {contact_no}"
+        problems.append(Problem("contact_form", lines["contact_form"], message))
     return problems
 
 

@@ -4,8 +4,9 @@ Each reader takes the text after a field's key and returns ``(value, issues)``: 
 field is not answered (blank, or the template's own placeholder left in), and ``issues`` holds
 ``(fragment, Dutch message)`` pairs for what could not be read; the fragment locates the sender's line.
 
-Invariant: nothing is guessed. Values match exactly (case, punctuation and doubled letters aside) or within a
-small edit distance; a value within reach of two different meanings is an issue, not a choice.
+Invariants: nothing is guessed. Values match exactly (case, punctuation and doubled letters aside) or within a
+small edit distance; a value within reach of two different meanings is an issue, not a choice. The words Koers
+itself writes (``workflows.labels``: ``ja``, ``reactie op de brief`` ...) are always among the accepted ones.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final, TypeVar
 
+from workflows.labels import ANSWERS, CONTACT_FORMS
 from workflows.model import Answer, ContactForm
 
 V = TypeVar("V")
@@ -30,8 +32,10 @@ _PLACEHOLDER_EXAMPLE = re.compile(r"\(?\s*(?:bijv|bv|bijvoorbeeld|e\.g)\b")
 
 
 def index_synonyms(groups: Mapping[V, str]) -> Mapping[str, V]:
-    """Invert ``{value: "synonym|synonym"}`` into ``{synonym: value}``."""
-    return MappingProxyType({word.strip(): value for value, words in groups.items() for word in words.split("|")})
+    """Invert ``{value: "synonym|synonym"}`` into ``{synonym: value}`` (synonyms lower case)."""
+    return MappingProxyType(
+        {word.strip().lower(): value for value, words in groups.items() for word in words.split("|")}
+    )
 
 
 _LIFE_DOMAIN_WORDS: Final = {
@@ -50,21 +54,19 @@ LIFE_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 _DOMAINS: Final = index_synonyms(_LIFE_DOMAIN_WORDS)
 
 
-_ANSWERS: Final = index_synonyms(
-    {
-        Answer.YES: "ja|j|yes|y|jawel|jazeker",
-        Answer.NO: "nee|n|no|neen|nope",
-        Answer.UNKNOWN: "onbekend|weet niet|weet ik niet|unknown|nvt|niet van toepassing|nog onbekend",
-    }
-)
-_FORMS: Final = index_synonyms(
-    {
-        ContactForm.LETTER: "reactie op brief|reactie op de brief|brief|schriftelijk|letter",
-        ContactForm.PHONE: "telefonisch|telefoon|gebeld|bellen|phone|telephone|call",
-        ContactForm.VISIT: "huisbezoek|bezoek|bezocht|langs geweest|visit|home visit",
-        ContactForm.OTHER: "anders|other|overig",
-    }
-)
+_ANSWER_WORDS: Final = {
+    Answer.YES: "j|yes|y|jawel|jazeker",
+    Answer.NO: "n|no|neen|nope",
+    Answer.UNKNOWN: "weet niet|weet ik niet|unknown|nvt|niet van toepassing|nog onbekend",
+}
+_ANSWERS: Final = index_synonyms({answer: f"{ANSWERS[answer]}|{words}" for answer, words in _ANSWER_WORDS.items()})
+_FORM_WORDS: Final = {
+    ContactForm.LETTER: "reactie op brief|brief|schriftelijk|letter",
+    ContactForm.PHONE: "telefoon|gebeld|bellen|phone|telephone|call",
+    ContactForm.VISIT: "bezoek|bezocht|langs geweest|visit|home visit",
+    ContactForm.OTHER: "other|overig",
+}
+_FORMS: Final = index_synonyms({form: f"{CONTACT_FORMS[form]}|{words}" for form, words in _FORM_WORDS.items()})
 _ANSWERS_COLLAPSED: Final = {_REPEATS.sub(r"\1", word): answer for word, answer in _ANSWERS.items()}
 _FORM_PATTERNS: Final = {
     form: re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word, f in _FORMS.items() if f is form))

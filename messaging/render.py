@@ -17,7 +17,7 @@ reminders, escalations, follow-ups, confirmations and ask-backs carry the case r
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import date
 from os import PathLike
@@ -38,6 +38,8 @@ from messaging.email_message import (
     make_message_id,
 )
 from messaging.letter import LetterData, LetterLayout, build_pdf, recipient_lines, split_letter_text
+from messaging.reply_block import FIELD_LABELS, empty_block, fields_of
+from messaging.reply_block import field as reply_field
 from workflows.labels import ANSWERS, CONTACT_FORMS
 from workflows.model import Answer, Outcome
 
@@ -54,23 +56,6 @@ _MONTHS = (
     "juli", "augustus", "september", "oktober", "november", "december",
 )  # fmt: skip
 _WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-# key -> (label in the reply block, hint after the colon, question asked when it is missing)
-REPLY_FIELDS: dict[str, tuple[str, str, str]] = {
-    "contact": ("Contact", "ja/nee", "Was er contact met de zelfmelder? Vul ja of nee in."),
-    "contact_form": (
-        "Vorm van contact", "reactie op brief / telefonisch / huisbezoek / anders",
-        "Hoe was het contact? Kies: reactie op brief, telefonisch, huisbezoek of anders.",
-    ),
-    "actions": ("Acties uitgezet", "ja/nee", "Zijn er acties uitgezet? Vul ja of nee in."),
-    "life_domains": (
-        "Leefgebieden", "(bijv. huisvesting, inkomen, schulden, werk, zorg, relaties)",
-        "Op welke leefgebieden zijn acties uitgezet? Bijvoorbeeld huisvesting, inkomen of schulden.",
-    ),
-    "known_to_care": (
-        "Al bekend bij hulpverlening", "ja/nee", "Was de zelfmelder al bekend bij hulpverlening? Vul ja of nee in.",
-    ),
-    "note": ("Toelichting", "", "Wilt u een korte toelichting geven?"),
-}  # fmt: skip
 
 
 def dutch_date(day: date, *, weekday: bool = False) -> str:
@@ -164,11 +149,11 @@ class Renderer:
         cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """The case notification to the municipality's mailbox, with the letter attached."""
-        context = _flat_fields(data) | {
+        context = _flat_fields(data) | _reply_context(FIELD_LABELS)
+        context |= {
             "sentence_band": sentence_band(data.sentence_days),
             "address_line": _address_line(data),
             "letter_filename": _letter_filename(data.case_ref),
-            "reply_fields": _reply_fields(REPLY_FIELDS),
         }
         attachment = Attachment(_letter_filename(data.case_ref), "application/pdf", letter_pdf)
         return self._email("notification", context, cbs_code, to, message_id, reply_to, None, (attachment,))
@@ -178,7 +163,7 @@ class Renderer:
         in_reply_to: str | None = None, second: bool = False, cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """A first (or, with ``second``, a second) reminder: no outcome recorded yet."""
-        context = asdict(data) | {"reply_fields": _reply_fields(REPLY_FIELDS)}
+        context = asdict(data) | _reply_context(FIELD_LABELS)
         kind = "second_reminder" if second else "reminder"
         return self._email(kind, context, cbs_code, to, message_id, reply_to, in_reply_to)
 
@@ -193,11 +178,8 @@ class Renderer:
         in_reply_to: str | None = None, cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """Contact was recorded, actions are unknown: ask for the missing fields only."""
-        missing = _missing_fields(data.outcome)
-        context = asdict(data) | {
-            "contact_form_label": _contact_form_label(data.outcome),
-            "reply_fields": _reply_fields({k: REPLY_FIELDS[k] for k in missing}),
-        }
+        context = asdict(data) | {"contact_form_label": _contact_form_label(data.outcome)}
+        context |= _reply_context(_missing_fields(data.outcome))
         return self._email("follow_up", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
     def confirmation(
@@ -208,6 +190,7 @@ class Renderer:
         context = asdict(data) | {
             "recorded": _recorded_lines(data.outcome),
             "is_partial": data.outcome.is_partial,
+            "correction_example": reply_field("actions").line(ANSWERS[Answer.YES]),
         }
         return self._email("confirmation", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
@@ -216,11 +199,10 @@ class Renderer:
         in_reply_to: str | None = None, cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """Quotes the lines that could not be read and asks precisely for what is needed."""
-        unknown = [key for key in data.needed if key not in REPLY_FIELDS]
+        unknown = [key for key in data.needed if key not in FIELD_LABELS]
         if unknown:
             raise ValueError(f"onbekende antwoordvelden: {unknown}")
-        fields = {key: value for key, value in REPLY_FIELDS.items() if key in data.needed}
-        context = asdict(data) | {"reply_fields": _reply_fields(fields)}
+        context = asdict(data) | _reply_context(data.needed)
         return self._email("ask_back", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
     def _email(
@@ -261,8 +243,13 @@ def _address_line(data: NotificationData) -> str:
     return ", ".join(p for p in (street, place) if p) or "onbekend"
 
 
-def _reply_fields(fields: dict[str, tuple[str, str, str]]) -> list[dict[str, str]]:
-    return [{"key": k, "label": label, "hint": hint, "question": q} for k, (label, hint, q) in fields.items()]
+def _reply_context(keys: Iterable[str]) -> dict[str, Any]:
+    """The empty reply block for ``keys`` and, per field in block order, what the templates say about it."""
+    fields = fields_of(keys)
+    return {
+        "reply_block": empty_block(f.key for f in fields),
+        "reply_fields": [{"key": f.key, "label": f.label, "hint": f.hint, "question": f.question} for f in fields],
+    }
 
 
 def _missing_fields(outcome: Outcome) -> list[str]:
@@ -273,7 +260,7 @@ def _missing_fields(outcome: Outcome) -> list[str]:
         missing.add("life_domains")
     if outcome.known_to_care is Answer.UNKNOWN:
         missing.add("known_to_care")
-    return [key for key in REPLY_FIELDS if key in missing]
+    return [key for key in FIELD_LABELS if key in missing]
 
 
 def _contact_form_label(outcome: Outcome) -> str | None:
@@ -281,13 +268,13 @@ def _contact_form_label(outcome: Outcome) -> str | None:
 
 
 def _recorded_lines(outcome: Outcome) -> list[tuple[str, str]]:
+    """What was recorded, in the block's words; contact and its form on one line, unknowns said as such."""
     contact = ANSWERS[outcome.contact]
     if outcome.contact_form is not None:
         contact += f" ({CONTACT_FORMS[outcome.contact_form]})"
-    lines = [("Contact met de zelfmelder", contact), ("Acties uitgezet", ANSWERS[outcome.actions])]
-    if outcome.life_domains:
-        lines.append(("Leefgebieden", ", ".join(outcome.life_domains)))
-    lines.append(("Al bekend bij hulpverlening", ANSWERS[outcome.known_to_care]))
-    if outcome.note:
-        lines.append(("Toelichting", outcome.note))
+    lines = [("Contact met de zelfmelder", contact), (FIELD_LABELS["actions"], ANSWERS[outcome.actions])]
+    for f in (reply_field("life_domains"), reply_field("known_to_care"), reply_field("note")):
+        value = f.write(outcome) or f.unknown
+        if value:
+            lines.append((f.label, value))
     return lines

@@ -64,7 +64,7 @@ ESCALATION = EscalationData(
 )
 REPLY_BLOCK = """--- Beantwoord deze e-mail en vul hieronder in ---
 Contact: ja/nee
-Vorm van contact: reactie op brief / telefonisch / huisbezoek / anders
+Vorm van contact: reactie op de brief / telefonisch / huisbezoek / anders
 Acties uitgezet: ja/nee
 Leefgebieden: (bijv. huisvesting, inkomen, schulden, werk, zorg, relaties)
 Al bekend bij hulpverlening: ja/nee
