@@ -20,10 +20,14 @@ import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from messaging.reply_block import FillStyle, fill_block
 from messaging.tokens import reply_address
 from schema.models import CaseRow
 from schema.runtime_models import OutboundEmail
 from workers.settings import Settings
+from workflows.commands import EmailKind
+from workflows.model import Answer, ContactForm, Outcome
+from workflows.states import EmailState
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,13 @@ class PlannedReply:
     html: bool = False
 
 
-_CONTACT_FORMS = ("reactie op brief", "telefonisch", "huisbezoek")
+_CONTACT_FORMS = (ContactForm.LETTER, ContactForm.PHONE, ContactForm.VISIT)
 _DOMAINS = ("huisvesting", "inkomen", "schulden", "werk", "zorg", "relaties")
+
+
+def _block(outcome: Outcome, keys: tuple[str, ...] | None = None) -> str:
+    """The reply block as staff type it: Koers' own block definition, so what they write reads back."""
+    return fill_block(outcome, style=FillStyle.LINES, keys=keys) + "\n"
 
 
 def plan_replies(rng: random.Random, second: float) -> list[PlannedReply]:
@@ -45,19 +54,18 @@ def plan_replies(rng: random.Random, second: float) -> list[PlannedReply]:
     when = timedelta(seconds=rng.uniform(1, 4) * second if roll < 0.8 else rng.uniform(6, 9) * second)
     contact = rng.random() < 0.75
     if not contact:
-        return [PlannedReply(when, "Contact: nee\nToelichting: niet bereikt, brief verstuurd\n")]
+        return [PlannedReply(when, _block(Outcome(contact=Answer.NO, note="niet bereikt, brief verstuurd"),
+                                          ("contact", "note")))]  # fmt: skip
     form = _CONTACT_FORMS[0] if rng.random() < 0.7 else rng.choice(_CONTACT_FORMS[1:])
     actions = rng.random() < 0.65
-    domains = ", ".join(rng.sample(_DOMAINS, rng.randint(1, 3))) if actions else ""
-    known = "ja" if rng.random() < 0.4 else "nee"
-    full = (f"Contact: ja\nVorm van contact: {form}\nActies uitgezet: {'ja' if actions else 'nee'}\n"
-            + (f"Leefgebieden: {domains}\n" if actions else "")
-            + f"Al bekend bij hulpverlening: {known}\n")  # fmt: skip
+    domains = tuple(rng.sample(_DOMAINS, rng.randint(1, 3))) if actions else ()
+    outcome = Outcome(contact=Answer.YES, contact_form=form, actions=Answer.YES if actions else Answer.NO,
+                      life_domains=domains, known_to_care=Answer.YES if rng.random() < 0.4 else Answer.NO)
+    full = _block(outcome, ("contact", "contact_form", "actions", "life_domains", "known_to_care"))
     style = rng.random()
     if style < 0.15:  # two steps: contact first, the rest after the follow-up reminder
-        rest = f"Acties uitgezet: {'ja' if actions else 'nee'}\n" + (f"Leefgebieden: {domains}\n" if actions else "")
-        return [PlannedReply(when, f"Contact: ja\nVorm van contact: {form}\n"),
-                PlannedReply(when + timedelta(seconds=7 * second), rest)]  # fmt: skip
+        return [PlannedReply(when, _block(outcome, ("contact", "contact_form"))),
+                PlannedReply(when + timedelta(seconds=7 * second), _block(outcome, ("actions", "life_domains")))]
     if style < 0.25:
         return [PlannedReply(when, full.replace("Contact: ja", "Contact: jaa").replace("Acties", "Acites"))]
     if style < 0.35:
@@ -109,7 +117,7 @@ class StaffSimulation:
         with self._sessions() as session:  # read what is due, then let go before talking SMTP
             rows = session.execute(
                 select(CaseRow, OutboundEmail).join(OutboundEmail, OutboundEmail.case_id == CaseRow.id)
-                .where(OutboundEmail.kind == "notification", OutboundEmail.state == "sent")
+                .where(OutboundEmail.kind == EmailKind.NOTIFICATION, OutboundEmail.state == EmailState.SENT)
             ).all()  # fmt: skip
             for case, notification in rows:
                 plan = self._plans.setdefault(case.id, plan_replies(self._rng, self._second))
