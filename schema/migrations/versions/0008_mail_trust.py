@@ -1,0 +1,21 @@
+"""Placeholder for issue 10: the trusted mail channel (sender authentication, signed bounces, limits): filled in by that work.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04
+"""
+
+from __future__ import annotations
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
