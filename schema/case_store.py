@@ -94,13 +94,21 @@ class CaseStore:
         self.message_ids = message_ids
 
     @contextmanager
-    def case(self, case_id: int) -> Iterator[OpenCase]:
-        """A transaction with ``case_id`` locked; everything done through it is committed at the end."""
-        with self.sessions.begin() as session, self.lock(session, case_id) as opened:
+    def case(self, case_id: int, *, sends_itself: bool = False) -> Iterator[OpenCase]:
+        """A transaction with ``case_id`` locked; everything done through it is committed at the end.
+
+        ``sends_itself``: see ``lock``.
+        """
+        with self.sessions.begin() as session, self.lock(session, case_id, sends_itself=sends_itself) as opened:
             yield opened
 
-    def lock(self, session: Session, case_id: int) -> OpenCase:
+    def lock(self, session: Session, case_id: int, *, sends_itself: bool = False) -> OpenCase:
         """Lock and load ``case_id`` in the caller's transaction; use it as a context manager.
+
+        ``sends_itself``: the caller is a worker that sends the emails this unit queues right after the
+        commit (``OpenCase.queued``), so no ``send_email`` message is written for them. The email rows are
+        committed all the same: if the worker dies before sending, its message is redelivered and it sends
+        the case's queued emails then, and the reconciler re-nudges any email left queued.
 
         Raises:
             CaseActionError: there is no such case.
@@ -108,14 +116,16 @@ class CaseStore:
         found = session.connection().execute(LOCK_CASE, {"case_id": case_id}).one_or_none()
         if found is None:
             raise CaseActionError(f"zaak {case_id} bestaat niet")
-        return OpenCase(self, session, LockedCase._make(found))
+        return OpenCase(self, session, LockedCase._make(found), sends_itself=sends_itself)
 
 
 class OpenCase:
     """One locked case and the changes made to it; written on leaving the ``with`` block."""
 
-    def __init__(self, store: CaseStore, session: Session, row: LockedCase) -> None:
+    def __init__(self, store: CaseStore, session: Session, row: LockedCase, *, sends_itself: bool = False) -> None:
         self._store, self.session, self.row = store, session, row
+        self._sends_itself = sends_itself
+        self.queued: list[int] = []  # emails queued through this unit, in order
         self._writes = Writes(session, row.id)
         self._instance = row.instance()
         self._stage = CaseState(row.state)
@@ -241,7 +251,9 @@ class OpenCase:
             "message_id": message_id, "state": EmailState.QUEUED.value, "attempts": 0, "created_at": now,
             "updated_at": now, "inbound_id": email.inbound_id, "in_reply_to": email.in_reply_to,
         }).scalar_one())  # fmt: skip
-        self._writes.outbox.append((*self._store.nudges.send_email, (email_id,)))
+        self.queued.append(email_id)
+        if not self._sends_itself:
+            self._writes.outbox.append((*self._store.nudges.send_email, (email_id,)))
         self.audit(AuditKind.EMAIL_QUEUED, now, by=by, email_id=email_id, kind=kind, recipient=email.recipient.value)
         return email_id
 

@@ -229,3 +229,18 @@ def mark_bounced(connection: Connection, email_id: int, now: datetime, *, actor:
     email = EmailFields._make(connection.execute(select(*_EMAIL_COLUMNS).where(EMAILS.c.id == email_id)).one())
     move_from_current(connection, email, EmailState.BOUNCED, now, AuditKind.EMAIL_BOUNCED, actor=actor, error=BOUNCED)
     return email
+
+
+_QUEUED_OF_CASE = (select(EMAILS.c.id)
+                   .where(EMAILS.c.case_id == bindparam("case_id"), EMAILS.c.state == EmailState.QUEUED)
+                   .order_by(EMAILS.c.id))  # fmt: skip
+
+
+def queued_of_case(connection: Connection, case_id: int) -> list[int]:
+    """The case's emails still waiting to be sent, oldest first."""
+    return [int(i) for i in connection.execute(_QUEUED_OF_CASE, {"case_id": case_id}).scalars()]
+
+
+def nudge(session: Session, email_id: int, now: datetime, queue: tuple[str, str]) -> None:
+    """Queue the message that sends ``email_id`` (a retry through the outgoing-mail queue)."""
+    outbox.enqueue(session, *queue, [(email_id,)], now)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from messaging.smtp import AmbiguousDeliveryError, Mailer, PermanentMailError, TransientMailError
 from schema import email_store
 from schema.email_store import EmailFields
+from workers import queues
 from workers.email_composer import EmailComposer
 from workers.errors import PermanentError, RetryLaterError
 from workflows.states import AuditKind, EmailState
@@ -38,13 +39,33 @@ class EmailSender:
         clock: Callable[[], datetime],
         stale_after: timedelta = timedelta(minutes=10),
         max_attempts: int = 10,
+        retry_nudge: tuple[str, str] = queues.SEND,
     ) -> None:
         self._sessions = sessions
+        self._retry_nudge = retry_nudge
         self._composer = composer
         self._mailer = mailer
         self._clock = clock
         self._stale_after = stale_after
         self._max_attempts = max_attempts
+
+    def send_now(self, email_ids: list[int], *, case_id: int | None = None) -> None:
+        """Send emails a handler just queued, in this worker, instead of through a queue message.
+
+        With ``case_id`` and no ids (a redelivered message whose handler did nothing this time), the
+        case's emails that are still queued are sent: a worker that died between its commit and the
+        send left them so. A transient SMTP failure hands the email to the ``send_email`` queue, whose
+        retries back off; anything else is the same ``send`` as the queue's.
+        """
+        if not email_ids and case_id is not None:
+            with self._sessions.begin() as session:
+                email_ids = email_store.queued_of_case(session.connection(), case_id)
+        for email_id in email_ids:
+            try:
+                self.send(email_id)
+            except RetryLaterError:
+                with self._sessions.begin() as session:
+                    email_store.nudge(session, email_id, self._clock(), self._retry_nudge)
 
     def send(self, email_id: int) -> str:
         """Send the email if it is queued; returns the state it ended in."""

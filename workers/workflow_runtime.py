@@ -1,8 +1,10 @@
 """The workflow runtime: the handlers that start a case's workflow and fire its timers.
 
 Each is "open the case, decide with the pure engine, apply" through the case store, in one
-transaction. Both are idempotent: a case that already runs is not started again; a timer that is
-done or cancelled, or not due yet, does nothing.
+transaction, and returns the emails it queued: the worker sends them itself right after the commit
+(``EmailSender.send_now``), so an email costs no second queue message. Both are idempotent: a case
+that already runs is not started again; a timer that is done or cancelled, or not due yet, does
+nothing.
 """
 
 from __future__ import annotations
@@ -26,24 +28,31 @@ class WorkflowRuntime:
         self.store = store
         self._clock = clock
 
-    def start_case(self, case_id: int) -> None:
-        """Start the workflow of an accepted case; a case already started is left alone."""
+    def start_case(self, case_id: int) -> list[int]:
+        """Start the workflow of an accepted case; a case already started is left alone.
+
+        Returns the emails queued (to be sent by the caller).
+        """
         try:
-            with self.store.case(case_id) as case:
+            with self.store.case(case_id, sends_itself=True) as case:
                 case.start(self._clock(), SELF_REPORT_TRIGGER)
         except CaseActionError as exc:
             raise PermanentError(str(exc)) from exc
+        return case.queued
 
-    def fire_timer(self, timer_id: int) -> None:
-        """Feed a due timer to the engine; done, cancelled or early timers are a no-op."""
+    def fire_timer(self, timer_id: int) -> tuple[int, list[int]]:
+        """Feed a due timer to the engine; done, cancelled or early timers are a no-op.
+
+        Returns the timer's case and the emails queued (to be sent by the caller).
+        """
         with self.store.sessions.begin() as session:
             case_id = timer_store.case_of(session, timer_id)
             if case_id is None:
                 raise PermanentError(f"timer {timer_id} bestaat niet")
-            with self.store.lock(session, case_id) as case:
+            with self.store.lock(session, case_id, sends_itself=True) as case:
                 timer = timer_store.load(session, timer_id)  # read again under the case's lock
                 now = self._clock()
-                if timer.state not in TimerState.waiting() or timer.due_at > now:
-                    return
-                timer_store.mark_done(session, timer_id, now)
-                case.handle(TimerFired(timer.name), now)
+                if timer.state in TimerState.waiting() and timer.due_at <= now:
+                    timer_store.mark_done(session, timer_id, now)
+                    case.handle(TimerFired(timer.name), now)
+        return case_id, case.queued
