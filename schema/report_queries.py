@@ -28,6 +28,9 @@ from schema.report_model import (
 )
 from schema.runtime_models import OutboundEmail
 from workflows.calendar import AMSTERDAM
+from workflows.commands import CloseReason, EmailKind
+from workflows.model import Answer, ContactForm
+from workflows.states import EmailState
 
 PROVINCE_ORDER = ("Groningen", "Fryslân", "Drenthe")
 UNROUTED_NAME = "Nog niet gerouteerd"
@@ -105,9 +108,10 @@ def _local_month(value: datetime | str) -> date:
 def _grouped_counts(where: ColumnElement[bool], months: list[tuple[str, datetime]]) -> Any:
     emails = (
         select(OutboundEmail.case_id,
-               func.max(case((OutboundEmail.kind == "notification", 1), else_=0)).label("letter"),
-               func.max(case((OutboundEmail.kind == "escalation", 1), else_=0)).label("escalation"))
-        .where(OutboundEmail.state == "sent", OutboundEmail.kind.in_(("notification", "escalation")))
+               func.max(case((OutboundEmail.kind == EmailKind.NOTIFICATION, 1), else_=0)).label("letter"),
+               func.max(case((OutboundEmail.kind == EmailKind.ESCALATION, 1), else_=0)).label("escalation"))
+        .where(OutboundEmail.state == EmailState.SENT,
+               OutboundEmail.kind.in_((EmailKind.NOTIFICATION, EmailKind.ESCALATION)))
         .group_by(OutboundEmail.case_id)
         .subquery()
     )  # fmt: skip
@@ -125,16 +129,16 @@ def _grouped_counts(where: ColumnElement[bool], months: list[tuple[str, datetime
 
 
 def _outcome_flags() -> list[Any]:
-    contact, letter = CaseRow.outcome_contact == "yes", CaseRow.outcome_contact_form == "letter"
-    actions = CaseRow.outcome_actions == "yes"
+    contact, letter = CaseRow.outcome_contact == Answer.YES, CaseRow.outcome_contact_form == ContactForm.LETTER
+    actions = CaseRow.outcome_actions == Answer.YES
     flags = {
         "response_to_letter": and_(contact, letter),
         "contact": contact,
         "other_contact": and_(contact, or_(CaseRow.outcome_contact_form.is_(None), ~letter)),
         "actions_among_contacts": and_(contact, actions),
         "actions": actions,
-        "known_to_care": and_(actions, CaseRow.outcome_known_to_care == "yes"),
-        "closed_without_outcome": CaseRow.close_reason == "window_closed_without_outcome",
+        "known_to_care": and_(actions, CaseRow.outcome_known_to_care == Answer.YES),
+        "closed_without_outcome": CaseRow.close_reason == CloseReason.WINDOW_CLOSED_WITHOUT_OUTCOME,
         "urgent": CaseRow.urgent.is_(True),
     }
     return [case((condition, 1), else_=0).label(name) for name, condition in flags.items()]
