@@ -69,7 +69,8 @@ _DELAY_SUBJECT: Final = re.compile(
 )
 _DELAY_TEXT: Final = re.compile(
     r"\b(?:delivery (?:to the following recipients? )?(?:has been|is) delayed|(?:is|kon) nog niet (?:worden )?"
-    r"(?:afgeleverd|bezorgd)|bezorging (?:is )?vertraagd|will (?:continue to )?(?:retry|try)|opnieuw proberen te bezorgen)",
+    r"(?:afgeleverd|bezorgd)|bezorging (?:is )?vertraagd|will (?:continue to )?(?:retry|try)"
+    r"|opnieuw proberen te bezorgen)",
     re.IGNORECASE,
 )
 # "Ik ben met vakantie geweest", "was afwezig": an absence that is over is a person explaining a late answer.

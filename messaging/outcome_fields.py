@@ -89,6 +89,7 @@ class OutcomeReading:
     problems: tuple[Problem, ...] = ()
     recognised_fields: tuple[str, ...] = ()
     superseded: Mapping[str, object] = dataclass_field(default_factory=dict)
+    prose: str = ""  # the text that is no field line (the note's text included): for the prose reader
 
     @property
     def is_empty(self) -> bool:
@@ -131,7 +132,8 @@ def parse_outcome(text: str, *, known_contact: Answer = Answer.UNKNOWN) -> Outco
     ``known_contact`` is the contact answer the case already has: a later reply that only adds
     the missing part (``Acties uitgezet: nee``) need not repeat it, and is checked against it.
     """
-    entries = _scan(_block_lines(text if isinstance(text, str) else ""))
+    lines = _block_lines(text if isinstance(text, str) else "")
+    entries = _scan(lines)
     values: dict[str, object] = {}
     first_lines: dict[str, str] = {}
     later: dict[str, bool] = {}
@@ -152,7 +154,9 @@ def parse_outcome(text: str, *, known_contact: Answer = Answer.UNKNOWN) -> Outco
         values["note"] = "\n".join([*([note] if isinstance(note, str) else []), *kept])[:NOTE_MAX_CHARS]
     problems += _cross_check(values, first_lines, known_contact)
     recognised = tuple(field for field in FIELD_LABELS if field in first_lines or field in values)
-    return OutcomeReading(_outcome(values), tuple(problems), recognised, MappingProxyType(superseded))
+    field_lines = {line for entry in entries if entry.field != "note" for line in entry.lines}
+    prose = "\n".join(line for line in lines if line not in field_lines)
+    return OutcomeReading(_outcome(values), tuple(problems), recognised, MappingProxyType(superseded), prose)
 
 
 def _block_lines(text: str) -> list[str]:
@@ -167,8 +171,9 @@ def _block_lines(text: str) -> list[str]:
 
 def _scan(lines: list[str]) -> list[_Entry]:
     """Find the field lines, each with the continuation lines that belong to its value."""
-    updates = [_UPDATE.match(_clean(line)) for line in lines]
-    cleaned = [_clean(line)[match.end() :] if match else _clean(line) for line, match in zip(lines, updates)]
+    plain = [_clean(line) for line in lines]
+    updates = [_UPDATE.match(line) for line in plain]
+    cleaned = [line[match.end() :] if match else line for line, match in zip(plain, updates, strict=True)]
     keys = [_key_line(line) for line in cleaned]
     entries: list[_Entry] = []
     i, in_update = 0, False

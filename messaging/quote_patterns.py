@@ -100,7 +100,8 @@ _ADDRESS_LINE = re.compile(r"^(?:postbus\s+\d+|.{0,40}\b\d{4}\s?[a-z]{2}\b.{0,30
 _TITLE_LINE = re.compile(
     r"\b(?:medewerker|consulent|coördinator|coordinator|klantmanager|casemanager|regisseur|adviseur|beleids\w*"
     r"|wijkteam|sociaal team|team\b|afdeling|gemeente|werkdagen|aanwezig|bereikbaar op|zelfmelders|sociaal domein"
-    r"|maatschappelijk werker|jeugd|zorg en veiligheid|ma\s*[-–]\s*(?:do|vr)|maandag|dinsdag|woensdag|donderdag|vrijdag)\b",
+    r"|maatschappelijk werker|jeugd|zorg en veiligheid|ma\s*[-–]\s*(?:do|vr)|maandag|dinsdag|woensdag|donderdag"
+    r"|vrijdag)\b",
     re.IGNORECASE,
 )
 _NAME_LINE = re.compile(
