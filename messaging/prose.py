@@ -17,7 +17,7 @@ How a text is read:
 - Per field, the facts must agree. When they do not, a later clause marked as such (``later``,
   ``toch``, ``alsnog``, ``foutje``) wins, but the field is then not *confident*; otherwise the
   field is left out. ``gebeld`` alone is a weak fact (an attempt until nothing says it failed).
-- The contact form comes only from clauses that say contact was made, and only when one form is
+- The contact form comes only from sentences that say contact was made, and only when one form is
   named; life domains only from clauses that say an action was set.
 
 ``confident`` fields come from one unhedged, unopposed strong phrase each: a municipality may opt
@@ -127,8 +127,7 @@ def _clause_evidence(clause: str, sentence: str, order: int, sentence_later: boo
             found.append(_positive(field, sentence, order, hedged, negated, later))
     if pp.CONTACT_YES_WEAK.search(rest) and not any(e.field == "contact" for e in found):
         found.append(Evidence("contact", Answer.NO if negated else Answer.YES, sentence, order, hedged, negated, later))
-    contact_made = any(e.field == "contact" and e.value is Answer.YES and not e.hedged for e in found)
-    if contact_made:
+    if not negated:  # a form counts where its sentence says contact was made (``_resolve``)
         found += [Evidence("contact_form", form, sentence, order, hedged, True, later)
                   for form, pattern in pp.CONTACT_FORMS.items() if pattern.search(rest)]  # fmt: skip
     if any(e.field == "actions" and e.value is Answer.YES and not e.hedged for e in found):
@@ -152,7 +151,8 @@ def _resolve(evidence: list[Evidence]) -> dict[str, ProposedField]:
             fields[field] = proposed
     contact = fields.get("contact")
     if contact is not None and contact.value is Answer.YES:
-        forms = [e for e in evidence if e.field == "contact_form" and not e.hedged]
+        made = {e.sentence for e in evidence if e.field == "contact" and e.value is Answer.YES and not e.hedged}
+        forms = [e for e in evidence if e.field == "contact_form" and not e.hedged and e.sentence in made]
         if len({e.value for e in forms}) == 1 and isinstance(forms[0].value, ContactForm):
             fields["contact_form"] = ProposedField("contact_form", forms[0].value, forms[0].sentence,
                                                    contact.confident)  # fmt: skip

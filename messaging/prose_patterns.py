@@ -22,7 +22,7 @@ def _words(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
 
 
-_AGENCY = (r"(?:de |het |een )?(?:werkgever|woningcorporatie|woningbouw\w*|verhuurder|schuldhulp\w*|wijkteam|uwv"
+_AGENCY = (r"(?:de |het |een |zijn |haar |hun )?(?:werkgever|woningcorporatie|woningbouw\w*|verhuurder|schuldhulp\w*|wijkteam|uwv"
            r"|bewindvoerder|kredietbank|ggz|reclassering|budgetbeheer|sociaal team|maatschappelijk werk|huisarts"
            r"|verslavingszorg|jobcoach|casemanager|wmo|consulent|inkomensconsulent)")  # fmt: skip
 
@@ -59,7 +59,7 @@ CONTACT_FORMS: Final = {
 }  # fmt: skip
 ACTIONS_YES: Final = _words(
     r"afspraak (?:gemaakt|ingepland|staat|gepland)", r"(?:afspraak|gesprek) (?:bij|met) " + _AGENCY,
-    r"aangemeld", r"doorverwezen", r"verwezen naar", r"aanvraag (?:gedaan|ingediend|loopt)", r"aangevraagd",
+    r"aangemeld", r"doorverwezen", r"verwezen naar", r"aanvraag (?:\w+ )?(?:gedaan|ingediend|loopt)", r"aangevraagd",
     r"ingeschakeld", r"geregeld", r"in gang gezet", r"opgestart", r"uitgezet", r"ingezet", r"opgepakt",
     r"melding gedaan", r"overgedragen", r"gekoppeld aan", r"toegeleid", r"in contact gebracht",
     r"contact (?:opgenomen|gelegd) met " + _AGENCY, r"plan (?:gemaakt|opgesteld)", r"regelen we",
