@@ -44,6 +44,7 @@ _MAX_CLAUSES: Final = 120
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSES = re.compile(r"[,;:()]|\s(?:maar|want|omdat|daarna|en toen|toen)\s|\s[-–—]\s")
 _SENTENCE_MAX: Final = 300
+_SALUTATION = re.compile(r"^(?:hoi|hallo|hey|hi|beste|dag|goedemorgen|goedemiddag|geachte)\b[^.?!]{0,40}[,!]?$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +104,12 @@ def read_prose(text: str) -> ProseReading:
 
 
 def is_confirmation(text: str) -> bool | None:
-    """``True`` for "ja"/"klopt" as the whole first paragraph, ``False`` for "nee"/"klopt niet", else ``None``."""
-    first = " ".join(text.strip().split("\n\n", 1)[0].split())[:80]
+    """``True`` for "ja"/"klopt" as the whole first paragraph (after a salutation such as "Hoi,"), ``False`` for
+    "nee"/"klopt niet", else ``None``."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    while lines and (not lines[0] or _SALUTATION.match(lines[0])):
+        lines.pop(0)
+    first = " ".join("\n".join(lines).split("\n\n", 1)[0].split())[:80]
     if pp.CONFIRM_NO.match(first):
         return False
     if pp.CONFIRM_YES.match(first):

@@ -22,9 +22,9 @@ def _words(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
 
 
-_AGENCY = (r"(?:de |het |een |zijn |haar |hun )?(?:werkgever|woningcorporatie|woningbouw\w*|verhuurder|schuldhulp\w*|wijkteam|uwv"
-           r"|bewindvoerder|kredietbank|ggz|reclassering|budgetbeheer|sociaal team|maatschappelijk werk|huisarts"
-           r"|verslavingszorg|jobcoach|casemanager|wmo|consulent|inkomensconsulent)")  # fmt: skip
+_AGENCY = (r"(?:de |het |een |zijn |haar |hun )?(?:werkgever|woningcorporatie|woningbouw\w*|verhuurder|schuldhulp\w*"
+           r"|wijkteam|uwv|bewindvoerder|kredietbank|ggz|reclassering|budgetbeheer|sociaal team|maatschappelijk werk"
+           r"|huisarts|verslavingszorg|jobcoach|casemanager|wmo|consulent|inkomensconsulent)")  # fmt: skip
 
 CONTACT_YES: Final = _words(
     r"gesproken", r"spreken gehad", r"contact gehad", r"contact gelegd", r"contact (?:met (?:hem|haar|meneer|mevrouw"

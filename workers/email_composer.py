@@ -104,7 +104,8 @@ class EmailComposer:
             return self.renderer.proposal(ProposalData(ref, proposed, tuple(details.get("needed", ()))),
                                           to=email.to_address, message_id=email.message_id, reply_to=reply_to,
                                           in_reply_to=email.in_reply_to, cbs_code=case.cbs_code)  # fmt: skip
-        lines = tuple(str(p.get("line", "")) for p in details.get("problems", []) if p.get("line") and not p.get("flag"))
+        problems = [p for p in details.get("problems", []) if p.get("line") and not p.get("flag")]
+        lines = tuple(str(p["line"]) for p in problems)
         needed = tuple(details.get("needed", ())) or ("contact", "actions")
         read = tuple((str(key), str(value)) for key, value in details.get("read", []))
         return self.renderer.ask_back(AskBackData(ref, lines, needed, read), to=email.to_address,
