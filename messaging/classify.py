@@ -17,8 +17,10 @@ The checks run in a fixed order, from the most certain to the most heuristic:
 5. automation headers, a read receipt or an out-of-office subject make it an automatic reply;
 6. a forwarded message (forward subject with a forwarded block, a forward marker without new
    text, or an attached message that carries the content) is a forward;
-7. no new text after quote and signature stripping is malformed, and an out-of-office sentence
-   as the opening line is an automatic reply;
+7. no new text after quote and signature stripping is malformed; mail from ticket systems and
+   secure-mail gateways, recalls, delay notices, and receipts recognised by their subject or opening
+   text are automatic (``messaging.automatic_mail``), and so is an out-of-office sentence as the
+   opening line, unless the text carries answers or speaks of an absence that is over;
 8. anything else is a reply.
 """
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from messaging.automatic_mail import automatic_reason, mentions_absence_in_the_past
 from messaging.bounces import (
     bounced_message_ids,
     bounced_recipients,
@@ -35,6 +38,7 @@ from messaging.bounces import (
     looks_like_text_bounce,
 )
 from messaging.inbound import InboundMessage
+from messaging.outcome_fields import parse_outcome
 from messaging.quotes import CutKind, QuoteSplit, split_reply
 from workflows.states import MessageKind
 
@@ -111,7 +115,11 @@ def _by_content(msg: InboundMessage, split: QuoteSplit) -> Classification:
         return Classification(MessageKind.FORWARD, forward)
     if not split.new_text:
         return Classification(MessageKind.MALFORMED, "Geen nieuwe tekst in het bericht")
-    if _OUT_OF_OFFICE_TEXT.match(split.new_text):
+    answers = not parse_outcome(split.new_text).is_empty
+    automatic = automatic_reason(msg, split.new_text, carries_answers=answers)
+    if automatic is not None:
+        return Classification(MessageKind.AUTO_REPLY, automatic)
+    if _OUT_OF_OFFICE_TEXT.match(split.new_text) and not answers and not mentions_absence_in_the_past(split.new_text):
         return Classification(MessageKind.AUTO_REPLY, "Automatisch antwoord: afwezigheidsmelding in de tekst")
     return Classification(MessageKind.REPLY, "Antwoord van een medewerker")
 

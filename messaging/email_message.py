@@ -162,6 +162,16 @@ class AskBackData:
     case_ref: str
     unreadable: tuple[str, ...]
     needed: tuple[str, ...]
+    read: tuple[tuple[str, str], ...] = ()  # (field key, value as Koers wrote it) of what was read and recorded
+
+
+@dataclass(frozen=True)
+class ProposalData:
+    """An outcome read from prose, proposed to the sender; ``needed`` holds the fields it still asks for."""
+
+    case_ref: str
+    proposal: Outcome
+    needed: tuple[str, ...] = ()
 
 
 def make_message_id(kind: str, case_id: int, sequence: int, domain: str) -> str:

@@ -59,6 +59,12 @@ _AUTOMATION_HEADERS = frozenset(
         "x-mailing-list",
     }
 )
+# Header names (prefixes, lower case) of ticket systems, service desks and secure-mail gateways: machine mail
+# that carries none of the standard automation headers (``messaging.automatic_mail``).
+SYSTEM_HEADER_PREFIXES = (
+    "x-otrs-", "x-zendesk-", "x-freshdesk-", "x-topdesk", "x-jira-", "x-rt-", "x-servicenow", "x-ticket",
+    "x-zivver", "x-egress", "x-cryptshare", "x-securemail", "x-mimecast-secure",
+)  # fmt: skip
 
 
 class MessageTooLargeError(ValueError):
@@ -183,7 +189,8 @@ def _build(msg: Message, headers: dict[str, list[str]], body: Body, defects: lis
         content_type=content_type,
         report_type=report_type or None,
         authentication_results=tuple(headers.get("authentication-results", ())[:20]),
-        automation_headers=tuple((key, values[0]) for key, values in headers.items() if key in _AUTOMATION_HEADERS),
+        automation_headers=tuple((key, values[0]) for key, values in headers.items()
+                                 if key in _AUTOMATION_HEADERS or key.startswith(SYSTEM_HEADER_PREFIXES)),  # fmt: skip
         text=body.text,
         is_html_only=body.is_html_only,
         attachments=body.attachments,

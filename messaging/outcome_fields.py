@@ -15,9 +15,13 @@ Decisions, so that nothing is guessed:
 - Values are matched exactly, then within a small edit distance; a value within reach of two different
   answers (``nve``: nee or nvt) is a problem. A clear answer followed by an explanation (``ja, gebeld``)
   reads as that answer.
-- An unknown life domain is a problem; the known ones beside it are still kept. Actions "ja" without life
-  domains is not a problem. Contradictions (a field repeated with another value, ``Contact: nee`` with
-  ``Acties uitgezet: ja`` or a contact form) and a missing ``Contact`` next to other fields are problems.
+- A problem is *doubtful* (the field is asked back, never recorded) or only a flag: an unknown life domain
+  is flagged and its words are kept in the note, while the known ones beside it are certain. Actions "ja"
+  without life domains is not a problem. Contradictions make both sides doubtful: a field repeated with
+  another value, ``Contact: nee`` with ``Acties uitgezet: ja``. A contact form beside ``Contact: nee`` is
+  dropped with a flag (an attempt, not contact). A missing ``Contact`` is the caller's to ask for.
+- A dated update in the same mail (``Update 14-3: Acties uitgezet: ja``, or a line ``Aanvulling:`` above
+  the fields) replaces what the lines before it said; ``superseded`` keeps the replaced value for the audit.
 - ``recognised_fields`` holds the fields that were answered or attempted, so an untouched template is empty.
 """
 
@@ -26,11 +30,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from types import MappingProxyType
 from typing import Final
 
 from messaging import reply_block
-from messaging.outcome_values import LIFE_DOMAINS, NOTE_MAX_CHARS, closest
+from messaging.outcome_values import LIFE_DOMAINS, NOTE_MAX_CHARS, closest, needs_keeping
 from messaging.reply_block import FIELD_LABELS, FIELDS
 from workflows.labels import ANSWERS
 from workflows.model import Answer, ContactForm, Outcome
@@ -45,8 +50,15 @@ _KEY_FIRST_WORDS: Final = frozenset(key.split()[0] for key in _KEYS)
 _KEY_NOISE = re.compile(r"\([^)]*\)|[?.,!'\"`_]")
 _BULLET = re.compile(r"^(?:[-*•·‣▪◦–—]+|\d{1,2}[.)])\s+")
 _SEPARATOR = re.compile(r":|=|(?<=\s)[-–—](?=\s|$)")
+_UPDATE = re.compile(
+    r"^(?:(?:update|aanvulling|correctie|wijziging|edit|bijgewerkt|toevoeging|later|inmiddels)\b[^:]{0,30}:"
+    r"|(?:\d{1,2}[-/.]\d{1,2}(?:[-/.]\d{2,4})?|\d{1,2}\s+(?:jan|feb|mrt|maa|apr|mei|jun|jul|aug|sep|okt|nov|dec)"
+    r"[a-z]*\.?)\s*:)\s*",
+    re.IGNORECASE,
+)
 _CLOSING = re.compile(
-    r"^(?:(?:met\s+)?(?:vriendelijke|hartelijke|beste)\s+)?groet(?:en|jes)?\b|^m\.?v\.?g\b|^gr\.?$|"
+    r"^(?:(?:met\s+)?(?:vriendelijke|hartelijke|beste|vr\.?|vrdl\.?)\s*)?groet(?:en|jes)?\b|^m\.?v\.?g\b|^gr\.?$|"
+    r"^vr\.?\s*gr\b|^mvgr\b|"
     r"^(?:kind|best|warm)\s+regards\b|^regards\b",
     re.IGNORECASE,
 )
@@ -62,19 +74,22 @@ class Problem:
     field: str
     line: str
     message: str
+    doubtful: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class OutcomeReading:
-    """What a reply's outcome block says, and what in it needs a person.
+    """What a reply's outcome block says, per field, and what in it needs a person.
 
-    When ``needs_review`` is true the outcome holds what was read, except that a field repeated with different
-    values is left unknown; callers record it only after a person has looked.
+    ``outcome`` holds what was read; a field with a doubtful problem is not certain (``doubtful_fields``) and
+    must not be recorded from here. ``superseded`` holds, per field, the value a dated update replaced.
     """
 
     outcome: Outcome
     problems: tuple[Problem, ...] = ()
     recognised_fields: tuple[str, ...] = ()
+    superseded: Mapping[str, object] = dataclass_field(default_factory=dict)
+    prose: str = ""  # the text that is no field line (the note's text included): for the prose reader
 
     @property
     def is_empty(self) -> bool:
@@ -82,7 +97,17 @@ class OutcomeReading:
 
     @property
     def needs_review(self) -> bool:
-        return bool(self.problems)
+        return any(problem.doubtful for problem in self.problems)
+
+    @property
+    def doubtful_fields(self) -> frozenset[str]:
+        return frozenset(problem.field for problem in self.problems if problem.doubtful)
+
+    @property
+    def certain_fields(self) -> tuple[str, ...]:
+        """The fields read with a value and no doubt, in block order."""
+        doubtful = self.doubtful_fields
+        return tuple(key for key in self.recognised_fields if key not in doubtful and _has_value(self.outcome, key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +115,12 @@ class _Entry:
     field: str
     value: str
     lines: tuple[str, ...]
+    later: bool = False  # below a dated update: it replaces what the lines above said
+
+
+def _has_value(outcome: Outcome, key: str) -> bool:
+    value = getattr(outcome, key)
+    return value is not None and value != () and value is not Answer.UNKNOWN
 
 
 _CONFLICT: Final = object()  # a repeated field whose values disagree
@@ -101,20 +132,31 @@ def parse_outcome(text: str, *, known_contact: Answer = Answer.UNKNOWN) -> Outco
     ``known_contact`` is the contact answer the case already has: a later reply that only adds
     the missing part (``Acties uitgezet: nee``) need not repeat it, and is checked against it.
     """
-    entries = _scan(_block_lines(text if isinstance(text, str) else ""))
+    lines = _block_lines(text if isinstance(text, str) else "")
+    entries = _scan(lines)
     values: dict[str, object] = {}
     first_lines: dict[str, str] = {}
+    later: dict[str, bool] = {}
+    superseded: dict[str, object] = {}
     problems: list[Problem] = []
+    kept: list[str] = []
     for entry in entries:
         value, issues = reply_block.field(entry.field).read_value(entry.value)
-        problems += [Problem(entry.field, _line_of(entry, fragment), message) for fragment, message in issues]
+        problems += [Problem(entry.field, _line_of(entry, i.fragment), i.message, i.doubtful) for i in issues]
         if value is not None or issues:
             first_lines.setdefault(entry.field, entry.lines[-1])
+        if entry.field == "life_domains" and value is not None and needs_keeping(entry.value):
+            kept.append(f"{FIELD_LABELS['life_domains']}: {entry.value}")
         if value is not None:
-            _merge(values, entry, value, problems)
+            _merge(values, entry, value, problems, later, superseded)
+    if kept:
+        note = values.get("note")
+        values["note"] = "\n".join([*([note] if isinstance(note, str) else []), *kept])[:NOTE_MAX_CHARS]
     problems += _cross_check(values, first_lines, known_contact)
-    recognised = tuple(field for field in FIELD_LABELS if field in first_lines)
-    return OutcomeReading(_outcome(values), tuple(problems), recognised)
+    recognised = tuple(field for field in FIELD_LABELS if field in first_lines or field in values)
+    field_lines = {line for entry in entries if entry.field != "note" for line in entry.lines}
+    prose = "\n".join(line for line in lines if line not in field_lines)
+    return OutcomeReading(_outcome(values), tuple(problems), recognised, MappingProxyType(superseded), prose)
 
 
 def _block_lines(text: str) -> list[str]:
@@ -129,12 +171,15 @@ def _block_lines(text: str) -> list[str]:
 
 def _scan(lines: list[str]) -> list[_Entry]:
     """Find the field lines, each with the continuation lines that belong to its value."""
-    cleaned = [_clean(line) for line in lines]
+    plain = [_clean(line) for line in lines]
+    updates = [_UPDATE.match(line) for line in plain]
+    cleaned = [line[match.end() :] if match else line for line, match in zip(plain, updates, strict=True)]
     keys = [_key_line(line) for line in cleaned]
     entries: list[_Entry] = []
-    i = 0
+    i, in_update = 0, False
     while i < len(lines):
         found, start, i = keys[i], i, i + 1
+        in_update = in_update or updates[start] is not None
         if found is None:
             continue
         field, value = found
@@ -143,7 +188,7 @@ def _scan(lines: list[str]) -> list[_Entry]:
             value = "\n".join([_typed_value(lines[start], value), *(lines[j] for j in taken)]).strip()
         else:
             value = "\n".join([value, *(cleaned[j] for j in taken)]).strip()
-        entries.append(_Entry(field, value, (lines[start], *(lines[j] for j in taken))))
+        entries.append(_Entry(field, value, (lines[start], *(lines[j] for j in taken)), in_update))
         i = taken[-1] + 1 if taken else i
     return entries
 
@@ -226,13 +271,17 @@ def _norm_key(text: str) -> str:
     return " ".join(text.split()).strip("-–• ")
 
 
-def _merge(values: dict[str, object], entry: _Entry, value: object, problems: list[Problem]) -> None:
-    """Add one field's value; a repeated field must agree, except lists and notes, which accumulate."""
+def _merge(values: dict[str, object], entry: _Entry, value: object, problems: list[Problem],
+           later: dict[str, bool], superseded: dict[str, object]) -> None:  # fmt: skip
+    """Add one field's value; a repeated field must agree, except lists and notes, which accumulate, and a
+    dated update, which replaces what came before it."""
     field, previous = entry.field, values.get(entry.field)
     if previous is _CONFLICT:
         return
     if previous is None or previous == value:
-        values[field] = value
+        values[field], later[field] = value, later.get(field, False) or entry.later
+    elif entry.later and not later.get(field, False) and field != "note":
+        superseded[field], values[field], later[field] = previous, value, True
     elif isinstance(previous, tuple) and isinstance(value, tuple):
         values[field] = tuple(domain for domain in LIFE_DOMAINS if domain in previous or domain in value)
     elif isinstance(previous, str) and isinstance(value, str) and field == "note":
@@ -245,20 +294,21 @@ def _merge(values: dict[str, object], entry: _Entry, value: object, problems: li
         )
 
 
-def _cross_check(values: Mapping[str, object], lines: Mapping[str, str], known_contact: Answer) -> list[Problem]:
+def _cross_check(values: dict[str, object], lines: Mapping[str, str], known_contact: Answer) -> list[Problem]:
+    """Contradictions between fields make both sides doubtful; a form beside "no contact" is set aside."""
     contact_field, yes, no = reply_block.field("contact"), ANSWERS[Answer.YES], ANSWERS[Answer.NO]
     contact_no = f"{contact_field.label} '{no}'"
     problems: list[Problem] = []
-    if "contact" not in lines and lines and known_contact is Answer.UNKNOWN:
-        example = f"'{contact_field.line(yes)}' of '{contact_field.line(no)}'"
-        problems.append(Problem("contact", "", f"{contact_field.label} ontbreekt: vul {example} in"))
     contact = values.get("contact", known_contact)
     if contact is Answer.NO and values.get("actions") is Answer.YES:
         message = f"{FIELD_LABELS['actions']} is '{yes}' terwijl {contact_no} is"
         problems.append(Problem("actions", lines["actions"], message))
+        if "contact" in values:
+            problems.append(Problem("contact", lines["contact"], message))
     if contact is Answer.NO and isinstance(values.get("contact_form"), ContactForm):
-        message = f"{FIELD_LABELS['contact_form']} is ingevuld bij {contact_no}"
-        problems.append(Problem("contact_form", lines["contact_form"], message))
+        message = f"{FIELD_LABELS['contact_form']} is ingevuld bij {contact_no}: niet vastgelegd"
+        problems.append(Problem("contact_form", lines["contact_form"], message, doubtful=False))
+        values.pop("contact_form")
     return problems
 
 

@@ -12,16 +12,31 @@ itself writes (``workflows.labels``: ``ja``, ``reactie op de brief`` ...) are al
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 from workflows.labels import ANSWERS, CONTACT_FORMS
 from workflows.model import Answer, ContactForm
 
 V = TypeVar("V")
 NOTE_MAX_CHARS: Final = 2000
-Issues = tuple[tuple[str, str], ...]  # (fragment that locates the line, Dutch message)
+
+
+class Issue(NamedTuple):
+    """Something in a value that could not be read: ``fragment`` locates the sender's line, ``message`` is Dutch.
+
+    ``doubtful`` issues make the field doubtful (it is asked back); the others only flag what was set aside
+    (an unknown word in a list, kept in the note) while the field itself is certain.
+    """
+
+    fragment: str
+    message: str
+    doubtful: bool = True
+
+
+Issues = tuple[Issue, ...]
 _MAX_DOMAIN_ITEMS: Final = 30
 _HEAD = re.compile(r"[,;(]|\s[-–—]\s|[.!]\s")
 _DOMAIN_SPLIT = re.compile(r"[,;/()\n•+&]|\s(?:en|and|of|-)\s")
@@ -29,6 +44,7 @@ _PUNCTUATION = re.compile(r"[.!?*\"'`\[\]:]")
 _BLANK = re.compile(r"[\s.…_\-–—]")
 _REPEATS = re.compile(r"(.)\1+")
 _PLACEHOLDER_EXAMPLE = re.compile(r"\(?\s*(?:bijv|bv|bijvoorbeeld|e\.g)\b")
+_PARENTHESES = re.compile(r"\(([^()]{0,200})\)")
 
 
 def index_synonyms(groups: Mapping[V, str]) -> Mapping[str, V]:
@@ -39,14 +55,17 @@ def index_synonyms(groups: Mapping[V, str]) -> Mapping[str, V]:
 
 
 _LIFE_DOMAIN_WORDS: Final = {
-    "huisvesting": "huisvesting|wonen|woning|huis|woonruimte|onderdak|dakloos|dak boven het hoofd|housing",
+    "huisvesting": "huisvesting|wonen|woning|huis|woonruimte|onderdak|dakloos|dak boven het hoofd|housing|"
+    "woonsituatie|huurwoning",
     "inkomen": "inkomen|uitkering|geld|bijstand|inkomsten|income|benefits",
-    "schulden": "schulden|schuld|schuldhulp|schuldhulpverlening|schuldsanering|debts|debt",
+    "schulden": "schulden|schuld|schuldhulp|schuldhulpverlening|schuldsanering|debts|debt|schuldenproblematiek",
     "werk": "werk|baan|dagbesteding|opleiding|school|onderwijs|werkgever|work|job",
     "zorg": "zorg|ggz|verslaving|gezondheid|medisch|psychisch|verslavingszorg|health|care|addiction",
     "relaties": "relaties|relatie|gezin|partner|kinderen|netwerk|familie|relations|family",
     "identiteitsbewijs": "identiteitsbewijs|id|id-kaart|id kaart|idkaart|identiteitskaart|paspoort|legitimatie",
     "justitie": "justitie|reclassering|justice|probation",
+    # An umbrella word staff use for income and debts together: its own domain, never guessed into one of them.
+    "financiën": "financiën|financien|financieel|financiële situatie|geldzaken|geldzaak|budget|budgetbeheer|finances",
 }
 LIFE_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {name: tuple(words.split("|")) for name, words in _LIFE_DOMAIN_WORDS.items()}
@@ -55,16 +74,19 @@ _DOMAINS: Final = index_synonyms(_LIFE_DOMAIN_WORDS)
 
 
 _ANSWER_WORDS: Final = {
-    Answer.YES: "j|yes|y|jawel|jazeker",
-    Answer.NO: "n|no|neen|nope",
-    Answer.UNKNOWN: "weet niet|weet ik niet|unknown|nvt|niet van toepassing|nog onbekend",
+    Answer.YES: "j|yes|y|jawel|jazeker|ja hoor|jep|yep|zeker",
+    Answer.NO: "n|no|neen|nope|nee hoor",
+    Answer.UNKNOWN: "weet niet|weet ik niet|unknown|nvt|niet van toepassing|nog onbekend|niet bekend",
 }
 _ANSWERS: Final = index_synonyms({answer: f"{ANSWERS[answer]}|{words}" for answer, words in _ANSWER_WORDS.items()})
 _FORM_WORDS: Final = {
-    ContactForm.LETTER: "reactie op brief|brief|schriftelijk|letter",
-    ContactForm.PHONE: "telefoon|gebeld|bellen|phone|telephone|call",
-    ContactForm.VISIT: "bezoek|bezocht|langs geweest|visit|home visit",
-    ContactForm.OTHER: "other|overig",
+    ContactForm.LETTER: "reactie op brief|brief|schriftelijk|letter|via brief|per brief|n a v brief|nav brief",
+    ContactForm.PHONE: "telefoon|gebeld|bellen|phone|telephone|call|tel|telefonisch contact|per telefoon|"
+    "telefonisch gesproken|belcontact|telefonisch gesprek",
+    ContactForm.VISIT: "bezoek|bezocht|langs geweest|visit|home visit|op bezoek|thuisbezoek|langsgegaan|bij hem thuis|"
+    "bij haar thuis",
+    ContactForm.OTHER: "other|overig|e-mail|email|mail|per mail|whatsapp|sms|spreekuur|op kantoor|gemeentehuis|"
+    "beeldbellen|videobellen|balie",
 }
 _FORMS: Final = index_synonyms({form: f"{CONTACT_FORMS[form]}|{words}" for form, words in _FORM_WORDS.items()})
 _ANSWERS_COLLAPSED: Final = {_REPEATS.sub(r"\1", word): answer for word, answer in _ANSWERS.items()}
@@ -77,7 +99,14 @@ _NONE_WORDS: Final = frozenset({"geen", "nvt", "niet van toepassing", "none", "o
 
 
 def _norm_value(text: str) -> str:
-    return " ".join(_PUNCTUATION.sub("", text.lower()).split()).strip("-–• ")
+    return " ".join(_PUNCTUATION.sub("", _without_symbols(text).lower()).split()).strip("-–• ")
+
+
+def _without_symbols(text: str) -> str:
+    """``ja 👍``, ``ja ✓``: emoji and other symbols say nothing a word does not say."""
+    if text.isascii():
+        return text
+    return "".join(" " if unicodedata.category(char)[0] == "S" or char in "\ufe0f\u200d" else char for char in text)
 
 
 def _is_blank(value: str) -> bool:
@@ -97,8 +126,8 @@ def read_answer(value: str) -> tuple[Answer | None, Issues]:
         if len(found) == 1:
             return found.pop(), ()
         if len(found) > 1:
-            return None, ((value, f"'{value.strip()}' is niet eenduidig: antwoord met ja, nee of onbekend"),)
-    return None, ((value, f"'{value.strip()}' is geen ja of nee"),)
+            return None, (Issue(value, f"'{value.strip()}' is niet eenduidig: antwoord met ja, nee of onbekend"),)
+    return None, (Issue(value, f"'{value.strip()}' is geen ja of nee"),)
 
 
 def _answers_near(text: str) -> set[Answer]:
@@ -107,37 +136,54 @@ def _answers_near(text: str) -> set[Answer]:
 
 
 def read_contact_form(value: str) -> tuple[ContactForm | None, Issues]:
-    """The one contact form named; any other non-empty text is ``OTHER``, two forms named is an issue."""
+    """The one contact form named; two forms named, or one unknown word (``tel.`` was once read as ``anders``), is
+    an issue. A description of another way (``via de wijkagent``) is ``OTHER``."""
     text = _norm_value(value)
     if _is_blank(value) or text in _NONE_WORDS:
         return None, ()
     parts = [part.strip() for part in re.split(r"/|\s of\s", text) if part.strip()]
     if len(parts) >= 3 and all(_FORMS.get(part) for part in parts):
         return None, ()  # the template's list of options, left in
-    found = {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(text)}
-    for word in text.split():
+    head = _norm_value(_HEAD.split(value.lower() + " ", maxsplit=1)[0])
+    found = {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(head)}
+    found = found or {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(text)}
+    for word in head.split():
         found |= closest(word, _FORMS) if len(word) >= 5 and word not in _FORMS else set()
     if len(found) > 1:
-        return None, ((value, f"'{value.strip()}' noemt meer dan één vorm van contact: kies er één"),)
+        return None, (Issue(value, f"'{value.strip()}' noemt meer dan één vorm van contact: kies er één"),)
+    if not found and len(text.split()) < 2:
+        choices = ", ".join(CONTACT_FORMS.values())
+        return None, (Issue(value, f"'{value.strip()}' is geen bekende vorm van contact; kies uit: {choices}"),)
     return (found.pop() if found else ContactForm.OTHER), ()
 
 
 def read_life_domains(value: str) -> tuple[tuple[str, ...] | None, Issues]:
-    """Canonical life domains in ``LIFE_DOMAINS`` order; each unknown item is an issue, known ones are kept."""
+    """Canonical life domains in ``LIFE_DOMAINS`` order.
+
+    An explanation in parentheses (``huisvesting (huurachterstand)``) is not an item; an unknown item is flagged
+    (not doubtful: the known ones are certain, and the caller keeps the words in the note).
+    """
     lowered = value.strip().lower()
     if _is_blank(value) or _PLACEHOLDER_EXAMPLE.match(lowered):
         return None, ()
-    items = [item for item in (_norm_value(part) for part in _DOMAIN_SPLIT.split(lowered)) if item]
+    items = [item for item in (_norm_value(part) for part in _DOMAIN_SPLIT.split(_PARENTHESES.sub(" ", lowered)))
+             if item]  # fmt: skip
     found: set[str] = set()
-    issues: list[tuple[str, str]] = []
+    issues: list[Issue] = []
     if len(items) > _MAX_DOMAIN_ITEMS:
-        issues.append((value, f"meer dan {_MAX_DOMAIN_ITEMS} leefgebieden genoemd; noem alleen de leefgebieden"))
+        issues.append(Issue(value, f"meer dan {_MAX_DOMAIN_ITEMS} leefgebieden genoemd; noem alleen de leefgebieden"))
     for item in items[:_MAX_DOMAIN_ITEMS]:
         domains = set() if item in _NONE_WORDS else _domains_of(item)
         found |= domains
         if not domains and item not in _NONE_WORDS:
-            issues.append((item, f"'{item}' is geen bekend leefgebied; kies uit: {', '.join(LIFE_DOMAINS)}"))
+            message = f"'{item}' is geen bekend leefgebied (bewaard in de toelichting)"
+            issues.append(Issue(item, message, doubtful=False))
     return tuple(domain for domain in LIFE_DOMAINS if domain in found), tuple(issues)
+
+
+def needs_keeping(value: str) -> bool:
+    """Whether a life-domain value holds words beyond the domains (an explanation, an unknown item)."""
+    return bool(_PARENTHESES.search(value)) or any(not issue.doubtful for issue in read_life_domains(value)[1])
 
 
 def _domains_of(item: str) -> set[str]:

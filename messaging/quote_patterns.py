@@ -74,10 +74,11 @@ _MOBILE_SIGNATURE = re.compile(
 # A closing greeting on a line of its own, optionally followed by ", name" on the same line.
 # "Thanks"/"Bedankt" only count with a comma: with "!" or "." they are usually a sentence.
 _GREETING = re.compile(
-    r"^(?:met )?(?:vriendelijke|hartelijke|beste|kind|best|warm|with kind)?\s*(?:groet(?:en)?|regards|wishes)"
+    r"^(?:met )?(?:vriendelijke|hartelijke|beste|kind|best|warm|with kind|vr\.?|vrdl\.?|vriendel\.?|hart\.?)?\s*"
+    r"(?:groet(?:en|jes)?|gr\.?|regards|wishes)"
     r"\s*[.!]?(?:,(?:\s*\S+(?:\s+\S+){0,2})?)?$"
-    r"|^(?:mvg|m\.v\.g\.?|gr\.?|groetjes|cheers|sincerely|yours sincerely|hoogachtend|mit freundlichen grüßen"
-    r"|cordialement)\s*[,.!]?$"
+    r"|^(?:mvg|m\.v\.g\.?|mvgr|vrgr|vr\.gr\.?|gr\.?|groetjes|cheers|sincerely|yours sincerely|hoogachtend"
+    r"|mit freundlichen grüßen|cordialement)\s*[,.!]?(?:\s+\S+(?:\s+\S+){0,2})?$"
     r"|^(?:thanks|thank you|many thanks|bedankt|dank je wel|alvast bedankt)\s*,$",
     re.IGNORECASE,
 )
@@ -88,6 +89,32 @@ _ANSWER_FIELD = re.compile(
     re.IGNORECASE,
 )
 _RULE = re.compile(r"^[-_=*~ ]{5,}$")
+# A contact block below a note without a greeting: phone, mail and web lines, a postal address.
+_CONTACT_LINE = re.compile(
+    r"^(?:(?:t|tel|telefoon|telefoonnummer|m|mob|mobiel|gsm|e|email|e-mail|mail|w|www|web|phone|mobile)\.?\s*[:.]?\s*)?"
+    r"(?:\+?[\d(][\d\s\-().]{7,18}\d|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)\S+)"
+    r"(?:\s*[|/]\s*.{0,60})?$",
+    re.IGNORECASE,
+)
+_ADDRESS_LINE = re.compile(r"^(?:postbus\s+\d+|.{0,40}\b\d{4}\s?[a-z]{2}\b.{0,30})$", re.IGNORECASE)
+_TITLE_LINE = re.compile(
+    r"\b(?:medewerker|consulent|coördinator|coordinator|klantmanager|casemanager|regisseur|adviseur|beleids\w*"
+    r"|wijkteam|sociaal team|team\b|afdeling|gemeente|werkdagen|aanwezig|bereikbaar op|zelfmelders|sociaal domein"
+    r"|maatschappelijk werker|jeugd|zorg en veiligheid|ma\s*[-–]\s*(?:do|vr)|maandag|dinsdag|woensdag|donderdag"
+    r"|vrijdag)\b",
+    re.IGNORECASE,
+)
+_NAME_LINE = re.compile(
+    r"^(?:[A-ZÀ-Ý][\w'’.-]*|van|de|der|den|ten|ter|te|het|'t)(?:\s+(?:[A-ZÀ-Ý][\w'’.-]*|van|de|der|den|ten|ter|te"
+    r"|het|'t|[A-Z]\.)){0,4}$"
+)
+_DISCLAIMER = re.compile(
+    r"^(?:disclaimer\b|dit (?:e-?mail)?bericht (?:is|kan) (?:uitsluitend|alleen|vertrouwelijk)"
+    r"|de informatie (?:verzonden met|in) dit (?:e-?mail)?bericht|aan dit (?:e-?mail)?bericht kunnen geen rechten"
+    r"|dit bericht kan vertrouwelijke|this (?:e-?mail|message)(?: and any attachments)? (?:is|may|contains)"
+    r"|the information (?:contained )?in this (?:e-?mail|message)|denk aan het milieu|please consider the environment)",
+    re.IGNORECASE,
+)
 _SIGNATURE_DELIMITER = re.compile(r"^-- ?$")
 
 
@@ -148,6 +175,24 @@ def is_greeting(line_key: str) -> bool:
 def is_answer_field(line_key: str) -> bool:
     """A Koers reply field line (``Contact: ja``); protects the answer from signature stripping."""
     return _ANSWER_FIELD.match(line_key) is not None
+
+
+def is_contact_line(line_key: str) -> bool:
+    """A phone number, mail or web address on a line of its own (``T 050 123 4567``): a signature's."""
+    return len(line_key) <= 90 and _CONTACT_LINE.match(line_key) is not None
+
+
+def is_signature_line(line_key: str) -> bool:
+    """A short line of a signature block: a name, a job title or team, a postal address, a contact line."""
+    if len(line_key) > 70 or line_key.endswith((".", "?", "!", ":")) and not is_contact_line(line_key):
+        return False
+    return bool(is_contact_line(line_key) or _ADDRESS_LINE.match(line_key) or _TITLE_LINE.search(line_key)
+                or _NAME_LINE.match(line_key))  # fmt: skip
+
+
+def is_disclaimer(line_key: str) -> bool:
+    """The first line of a legal disclaimer or a mail footer that no answer ever starts with."""
+    return _DISCLAIMER.match(line_key) is not None
 
 
 def is_rule(line_key: str) -> bool:

@@ -17,11 +17,13 @@ How the text is read, line by line:
    lines written between or below quote blocks stay part of the new text. The one exception is a
    single unquoted line squeezed between two quoted lines right after a long quoted line: that is
    the rest of a quoted line that a client wrapped without adding ``>``, not an answer.
-4. Signatures are removed at the end: everything after a ``-- `` delimiter, client lines such as
-   ``Verstuurd vanaf mijn iPhone``, list footers below a rule, and a closing greeting
-   (``Met vriendelijke groet,``) with the few short lines below it. A greeting block is only
-   removed when text remains above it and when none of the lines below it is a Koers answer field,
-   so the answer is never lost to signature stripping.
+4. Signatures are removed at the end: everything after a ``-- `` delimiter or from a legal
+   disclaimer on, client lines such as ``Verstuurd vanaf mijn iPhone``, list footers below a rule,
+   a closing greeting (``Met vriendelijke groet,``, ``Vr. groet``, ``Mvg``) with the few short
+   lines below it, and a name-and-phone block that no greeting introduced (short name, title and
+   address lines around a phone, mail or web line). A signature is only removed when text remains
+   above it and when none of its lines is a Koers answer field, so the answer is never lost to
+   signature stripping.
 """
 
 from __future__ import annotations
@@ -187,9 +189,33 @@ def _strip_signature(lines: list[str]) -> list[str]:
     delimiter = next((index for index, line in enumerate(lines) if qp.is_signature_delimiter(line)), None)
     if delimiter is not None:
         lines = lines[:delimiter]
-    lines = _strip_trailing_noise(lines)
+    lines = _strip_trailing_noise(_strip_disclaimer(lines))
     lines = _strip_footer(lines)
-    return _strip_trailing_noise(_strip_greeting_block(lines))
+    lines = _strip_trailing_noise(_strip_greeting_block(lines))
+    return _strip_trailing_noise(_strip_contact_block(lines))
+
+
+def _strip_disclaimer(lines: list[str]) -> list[str]:
+    """Drop a legal disclaimer and everything after it (it never carries an answer)."""
+    for index, line in enumerate(lines):
+        if qp.is_disclaimer(qp.key(line)) and any(qp.key(above) for above in lines[:index]):
+            return lines[:index]
+    return lines
+
+
+def _strip_contact_block(lines: list[str]) -> list[str]:
+    """Drop a trailing signature that no greeting introduced: short name, title and address lines around at
+    least one phone, mail or web line, below some text of the sender's own."""
+    start, has_contact_line = len(lines), False
+    while start > 0 and len(lines) - start <= _MAX_SIGNATURE_LINES:
+        line_key = qp.key(lines[start - 1])
+        if line_key and (qp.is_answer_field(line_key) or not qp.is_signature_line(line_key)):
+            break
+        has_contact_line = has_contact_line or qp.is_contact_line(line_key)
+        start -= 1
+    if not has_contact_line or not any(qp.key(line) for line in lines[:start]):
+        return lines
+    return lines[:start]
 
 
 def _strip_trailing_noise(lines: list[str]) -> list[str]:

@@ -34,6 +34,7 @@ from messaging.email_message import (
     FollowUpData,
     NotificationData,
     OutgoingEmail,
+    ProposalData,
     ReminderData,
     make_message_id,
 )
@@ -45,7 +46,8 @@ from workflows.model import Answer, Outcome
 
 __all__ = [
     "AskBackData", "Attachment", "ConfirmationData", "EscalationData", "FollowUpData", "LetterData",
-    "NotificationData", "OutgoingEmail", "ReminderData", "Renderer", "dutch_date", "make_message_id",
+    "NotificationData", "OutgoingEmail", "ProposalData", "ReminderData", "Renderer", "dutch_date", "make_message_id",
+    "proposal_summary",
 ]  # fmt: skip
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -203,7 +205,16 @@ class Renderer:
         if unknown:
             raise ValueError(f"onbekende antwoordvelden: {unknown}")
         context = asdict(data) | _reply_context(data.needed)
+        context["read"] = [(FIELD_LABELS.get(key, key), value) for key, value in data.read]
         return self._email("ask_back", context, cbs_code, to, message_id, reply_to, in_reply_to)
+
+    def proposal(
+        self, data: ProposalData, *, to: str | Sequence[str], message_id: str, reply_to: str | None = None,
+        in_reply_to: str | None = None, cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """What Koers read from the sender's own words, in one plain sentence, to confirm with "ja"."""
+        context = {"case_ref": data.case_ref, "summary": proposal_summary(data.proposal)} | _reply_context(data.needed)
+        return self._email("proposal", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
     def _email(
         self, kind: str, context: dict[str, Any], cbs_code: str | None, to: str | Sequence[str], message_id: str,
@@ -261,6 +272,21 @@ def _missing_fields(outcome: Outcome) -> list[str]:
     if outcome.known_to_care is Answer.UNKNOWN:
         missing.add("known_to_care")
     return [key for key in FIELD_LABELS if key in missing]
+
+
+def proposal_summary(outcome: Outcome) -> str:
+    """``contact ja (telefonisch), acties ja, al bekend ja``: what was read, as a Dutch sentence says it."""
+    parts: list[str] = []
+    if outcome.contact is not Answer.UNKNOWN:
+        form = f" ({CONTACT_FORMS[outcome.contact_form]})" if outcome.contact_form else ""
+        parts.append(f"contact {ANSWERS[outcome.contact]}{form}")
+    if outcome.actions is not Answer.UNKNOWN:
+        parts.append(f"acties {ANSWERS[outcome.actions]}")
+    if outcome.life_domains:
+        parts.append(f"leefgebieden {', '.join(outcome.life_domains)}")
+    if outcome.known_to_care is not Answer.UNKNOWN:
+        parts.append(f"al bekend {ANSWERS[outcome.known_to_care]}")
+    return ", ".join(parts)
 
 
 def _contact_form_label(outcome: Outcome) -> str | None:

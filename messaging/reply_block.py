@@ -87,14 +87,31 @@ class ReplyField:
         return f"{self.label}: {text}" if text else f"{self.label}:"
 
     def read_value(self, value: str) -> tuple[object, Issues]:
-        """Read the text after the key; the field's own hint left in the block is "not answered"."""
-        if self.hint_key and len(value) >= len(self.hint_key) and _squeeze(value) == self.hint_key:
-            return None, ()
+        """Read the text after the key; the field's own hint left in the block is "not answered".
+
+        An answer typed after the hint (``Contact: ja/nee  JA``) is read without the hint.
+        """
+        if self.hint_key and len(value) >= len(self.hint_key) and _squeeze(value).startswith(self.hint_key):
+            rest = _after_hint(value, self.hint_key)
+            if not rest.strip():
+                return None, ()
+            value = rest
         return self.read(value)
 
 
 def _squeeze(text: str) -> str:
     return _HINT_NOISE.sub("", text.lower())
+
+
+def _after_hint(value: str, hint_key: str) -> str:
+    """What ``value`` holds after the (whitespace-free) ``hint_key`` it starts with."""
+    matched = 0
+    for index, char in enumerate(value):
+        if matched == len(hint_key):
+            return value[index:]
+        if not char.isspace():
+            matched += 1
+    return ""
 
 
 def _answer_text(answer: Answer) -> str | None:

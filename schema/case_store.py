@@ -194,10 +194,12 @@ class OpenCase:
         self._apply(decision, now)
         return decision
 
-    def record_outcome(self, reading: Outcome, *, by: str, now: datetime, inbound_id: int | None = None) -> Outcome:
+    def record_outcome(self, reading: Outcome, *, by: str, now: datetime, inbound_id: int | None = None,
+                       **details: Any) -> Outcome:  # fmt: skip
         """Merge ``reading`` into the outcome (the engine's rule) and let the workflow act on it.
 
         A closed case keeps the outcome for the figures (a late reply) but sends nothing more.
+        ``details`` go into the audit event (e.g. the values a correction replaced).
         """
         self._require_instance()
         decision = self.handle(OutcomeReceived(reading), now)
@@ -205,7 +207,8 @@ class OpenCase:
         assert merged is not None
         if merged.is_complete or merged.is_partial:
             self._writes.case_changes["review_reason"] = None
-        self.audit(AuditKind.OUTCOME_RECORDED, now, by=by, outcome=outcome_to_dict(merged), inbound_id=inbound_id)
+        self.audit(AuditKind.OUTCOME_RECORDED, now, by=by, outcome=outcome_to_dict(merged), inbound_id=inbound_id,
+                   **details)  # fmt: skip
         return merged
 
     # --- what people do ------------------------------------------------------------------------

@@ -3,19 +3,19 @@
 What stays: the case row with its municipality, dates, sentence length, states and outcome
 answers (the monitoring figures need them) and the audit log (ids and events). What goes: names,
 birth date, address, contact details, the dji_id, free-text notes, routing evidence, the raw
-intake record, and the raw replies with the lines quoted from them.
+intake record, the raw replies with the lines quoted from them, and the proposals read from them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, null, select, update
+from sqlalchemy import delete, func, null, select, update
 from sqlalchemy.orm import Session
 
 from schema import audit
 from schema.models import CaseRow, IntakeRecord
-from schema.runtime_models import InboundMessage
+from schema.runtime_models import InboundMessage, ReplyProposal
 from workflows.states import AuditKind
 
 PURGED_BIRTH_DATE = date(1900, 1, 1)  # the column is required; this value means "removed"
@@ -39,6 +39,7 @@ def purge_closed_cases(session: Session, *, now: datetime, retention: timedelta,
         ))  # fmt: skip
     session.execute(update(IntakeRecord).where(IntakeRecord.case_id.in_(ids)).values(raw=null(), dji_id=None))
     session.execute(update(InboundMessage).where(InboundMessage.case_id.in_(ids)).values(raw=b"", details={}))
+    session.execute(delete(ReplyProposal).where(ReplyProposal.case_id.in_(ids)))  # the sender's sentences and note
     audit.record(session, AuditKind.PERSONAL_DATA_PURGED, actor=actor, at=now,
                  details={"cases": len(ids), "retention_days": retention.days})
     return len(ids)

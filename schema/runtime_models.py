@@ -137,3 +137,28 @@ class InboundMessage(Base):
     details: Mapped[dict[str, Any]]
     processed_at: Mapped[datetime | None] = mapped_column(TS)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReplyProposal(Base):
+    """An outcome read from a reply's prose, proposed to its sender (``schema.proposal_store``).
+
+    States: open → confirmed (the sender said "ja": recorded) | declined | superseded, or
+    recorded_at_once (the municipality opted in and every field was confident). ``fields`` holds the
+    proposed values as stored on a case; ``evidence`` the supporting sentence per field (purged with
+    the case's other personal data).
+    """
+
+    __tablename__ = "reply_proposals"
+    __table_args__ = (Index("ix_reply_proposals_case_id_state", "case_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    fields: Mapped[dict[str, Any]]
+    evidence: Mapped[dict[str, Any]]
+    confident: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(TS)
+    decided_at: Mapped[datetime | None] = mapped_column(TS)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))

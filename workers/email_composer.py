@@ -20,19 +20,20 @@ from messaging.email_message import (
     FollowUpData,
     NotificationData,
     OutgoingEmail,
+    ProposalData,
     ReminderData,
     to_mime,
 )
 from messaging.letter import LetterData
 from messaging.render import Renderer
 from messaging.tokens import reply_address
-from schema import email_store, inbound_rows
+from schema import email_store, inbound_rows, proposal_store
 from schema.email_store import CaseFields, EmailFields
 from workers.contacts import Contacts
 from workflows.calendar import WorkdayCalendar
 from workflows.commands import EmailKind
 from workflows.labels import ROUTED_BY, label
-from workflows.model import case_reference
+from workflows.model import Outcome, case_reference
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class EmailComposer:
             outgoing = self.renderer.follow_up(data_f, to=email.to_address, reply_to=reply_to,
                                                message_id=email.message_id, in_reply_to=thread,
                                                cbs_code=case.cbs_code)  # fmt: skip
-        elif email.kind in (EmailKind.CONFIRMATION, EmailKind.ASK_BACK):
+        elif email.kind in (EmailKind.CONFIRMATION, EmailKind.ASK_BACK, EmailKind.PROPOSAL):
             outgoing = self._answer(connection, email, case, ref, name, reply_to)
         else:
             raise ValueError(f"onbekende e-mailsoort {email.kind}")
@@ -98,9 +99,16 @@ class EmailComposer:
                                               message_id=email.message_id, reply_to=reply_to,
                                               in_reply_to=email.in_reply_to, cbs_code=case.cbs_code)  # fmt: skip
         details = inbound_rows.details_of(connection, email.inbound_id) if email.inbound_id else {}
-        lines = tuple(str(p.get("line", "")) for p in details.get("problems", []) if p.get("line"))
+        if email.kind == EmailKind.PROPOSAL:
+            proposed = proposal_store.proposed_for_inbound(connection, email.inbound_id or 0) or Outcome()
+            return self.renderer.proposal(ProposalData(ref, proposed, tuple(details.get("needed", ()))),
+                                          to=email.to_address, message_id=email.message_id, reply_to=reply_to,
+                                          in_reply_to=email.in_reply_to, cbs_code=case.cbs_code)  # fmt: skip
+        problems = [p for p in details.get("problems", []) if p.get("line") and not p.get("flag")]
+        lines = tuple(str(p["line"]) for p in problems)
         needed = tuple(details.get("needed", ())) or ("contact", "actions")
-        return self.renderer.ask_back(AskBackData(ref, lines, needed), to=email.to_address,
+        read = tuple((str(key), str(value)) for key, value in details.get("read", []))
+        return self.renderer.ask_back(AskBackData(ref, lines, needed, read), to=email.to_address,
                                       message_id=email.message_id, reply_to=reply_to, in_reply_to=email.in_reply_to,
                                       cbs_code=case.cbs_code)  # fmt: skip
 

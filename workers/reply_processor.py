@@ -4,10 +4,11 @@ Order of checks (each ends the message in one visible state with a Dutch reason)
 malformed or DMARC failure → ``rejected``; automatic reply → ``ignored``; delivery report →
 ``bounce`` (our email marked bounced, the case put to review); forwarded mail → ``quarantined``;
 a reply whose case cannot be established, whose token is missing or invalid, or whose sender does
-not belong to the municipality → ``quarantined``; a trusted reply without a readable outcome →
-``needs_review`` and the sender is asked back; a trusted, readable reply → ``processed``, the
-outcome recorded and the sender gets a confirmation. Only trusted human replies are answered.
-Idempotent: a message that is no longer ``received`` is left alone.
+not belong to the municipality → ``quarantined``; a trusted reply is read per field by
+``workers.reply_actions``: what is certain is recorded, what was read from prose is proposed to the
+sender (``proposed``), what is doubtful or missing is asked back (``needs_review``), and a recorded
+outcome is confirmed (``processed``). Only trusted human replies are answered, at most one question
+per case per day. Idempotent: a message that is no longer ``received`` is left alone.
 """
 
 from __future__ import annotations
@@ -25,15 +26,13 @@ from messaging.classify import Classification, classify
 from messaging.correlation import correlate, subject_case_reference
 from messaging.inbound import InboundMessage as ParsedMessage
 from messaging.inbound import parse_message
-from messaging.outcome_fields import FIELD_LABELS, OutcomeReading, parse_outcome
-from messaging.quotes import extract_new_text
 from messaging.tokens import TokenClaim, find_token
 from schema import audit, email_store, inbound_rows
-from schema.case_store import CaseActionError, CaseStore, Email, OpenCase
+from schema.case_store import CaseActionError, CaseStore, OpenCase
 from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.contacts import Contacts
 from workers.errors import PermanentError
-from workflows.commands import EmailKind, Recipient
+from workers.reply_actions import ReplyActions, storable
 from workflows.states import AuditKind, InboundState, MessageKind
 
 ACTOR = "mail"
@@ -58,6 +57,7 @@ class ReplyProcessor:
         self._secrets = secret_keys
         self._domain = reply_domain
         self._clock = clock
+        self._actions = ReplyActions(lambda cbs_code: contacts.municipality(cbs_code).record_confident_proposals)
 
     def process(self, inbound_id: int) -> str:
         with self._store.sessions.begin() as session:
@@ -129,23 +129,10 @@ class ReplyProcessor:
         return None
 
     def _read(self, row: InboundMessage, msg: ParsedMessage, case: OpenCase, now: datetime) -> Verdict:
-        reading = parse_outcome(extract_new_text(msg.text), known_contact=case.outcome.contact)
-        sender = msg.from_address or ""
-        if reading.is_empty or reading.needs_review:
-            reason = _review_reason(reading)
-            case.mark_for_review(reason, by=ACTOR, now=now, inbound_id=row.id)
-            problems = storable([{"field": p.field, "line": p.line, "message": p.message} for p in reading.problems])
-            self._answer(case, row, msg, EmailKind.ASK_BACK, sender, now)
-            details = {"problems": problems, "needed": _needed(reading)}
-            return Verdict(InboundState.NEEDS_REVIEW, reason, case.id, details)
-        actor = storable(f"{ACTOR}:{sender}")[:200]
-        try:
-            case.record_outcome(reading.outcome, by=actor, now=now, inbound_id=row.id)
-        except CaseActionError as exc:
-            return Verdict(InboundState.QUARANTINED, str(exc), case.id)
-        self._answer(case, row, msg, EmailKind.CONFIRMATION, sender, now)
-        return Verdict(InboundState.PROCESSED, "uitkomst vastgelegd", case.id,
-                       {"fields": list(reading.recognised_fields)})  # fmt: skip
+        # A trusted reply to this case. Checks that must come before reading it (is this our resident at
+        # all?) go here, above the reading; what the reply means for the case is ``workers.reply_actions``.
+        handled = self._actions.handle(case, row, msg, now)
+        return Verdict(handled.state, handled.reason, case.id, handled.details)
 
     def _bounce(self, session: Session, verdict: Classification, now: datetime) -> Verdict:
         ids = [mid for mid in verdict.bounced_message_ids if mid]
@@ -160,12 +147,6 @@ class ReplyProcessor:
             return Verdict(InboundState.BOUNCE, verdict.reason + "; geen eigen bericht herkend")
         return Verdict(InboundState.BOUNCE, verdict.reason, bounced[0][1],
                        {"bounced_email_ids": [email_id for email_id, _ in bounced]})  # fmt: skip
-
-    def _answer(self, case: OpenCase, row: InboundMessage, msg: ParsedMessage, kind: EmailKind, to: str,
-                now: datetime) -> None:  # fmt: skip
-        case.queue_email(Email(kind, Recipient.SENDER, storable(to)[:200] or None, "antwoord op uw e-mail",
-                               f"inbound:{row.id}", inbound_id=row.id,
-                               in_reply_to=storable(msg.message_id or "")[:300] or None), now, by=ACTOR)  # fmt: skip
 
 
 def _earlier_copy(session: Session, row: InboundMessage, msg: ParsedMessage) -> int | None:
@@ -182,17 +163,6 @@ def _earlier_copy(session: Session, row: InboundMessage, msg: ParsedMessage) -> 
     return int(found) if found is not None else None
 
 
-def storable(value: Any) -> Any:
-    """Text without NUL characters (PostgreSQL refuses them in text and JSON), recursively."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {storable(k): storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable(v) for v in value]
-    return value
-
-
 def _case_of_message_id(session: Session, message_id: str) -> int | None:
     return session.scalar(select(OutboundEmail.case_id).where(OutboundEmail.message_id == message_id.strip()))
 
@@ -200,17 +170,3 @@ def _case_of_message_id(session: Session, message_id: str) -> int | None:
 def _case_of_reference(reference: str) -> int | None:
     match = _REFERENCE.match(reference.strip().upper())
     return int(match.group(1)) if match else None
-
-
-def _review_reason(reading: OutcomeReading) -> str:
-    if reading.is_empty:
-        return "antwoord zonder leesbare uitkomst"
-    fields = sorted({FIELD_LABELS.get(p.field, p.field) for p in reading.problems})
-    return "antwoord niet eenduidig: " + ", ".join(fields)
-
-
-def _needed(reading: OutcomeReading) -> list[str]:
-    if reading.is_empty:
-        return ["contact", "contact_form", "actions", "known_to_care"]
-    return sorted({p.field for p in reading.problems if p.field in FIELD_LABELS and p.field != "note"})
-

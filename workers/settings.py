@@ -47,6 +47,8 @@ class MunicipalityConfig:
     team: str | None = None
     phone: str | None = None
     address: str | None = None
+    # Record an outcome read from prose at once when every field was read with confidence (off: always ask).
+    record_confident_proposals: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,19 @@ _SECTIONS: dict[str, set[str]] = {
     "municipalities": set(),
 }
 _PROVINCE_KEYS = {"escalation"}
-_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address"}
+_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address", "record_confident_proposals"}
 
 
 def _check_keys(where: str, table: dict[str, Any], allowed: set[str]) -> None:
     for key in table:
         if key not in allowed:
             raise ConfigError(f"onbekende sleutel {where}.{key} in de configuratie")
+
+
+def _flag(where: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: gebruik true of false")
+    return value
 
 
 def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +170,9 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
             team=table.get("team"),
             phone=table.get("phone"),
             address=table.get("address"),
-        )
+            record_confident_proposals=_flag(f"municipalities.{code}.record_confident_proposals",
+                                             table.get("record_confident_proposals", False)),
+        )  # fmt: skip
     out["municipalities"] = municipalities
     return out
 

@@ -26,6 +26,7 @@ class EmailKind(StrEnum):
     FOLLOW_UP = "follow_up"
     CONFIRMATION = "confirmation"  # a recorded outcome, confirmed to the one who sent it
     ASK_BACK = "ask_back"  # the question about what could not be read in a reply
+    PROPOSAL = "proposal"  # what Koers read from prose, proposed to the sender to confirm with "ja"
 
 
 class Recipient(StrEnum):

@@ -17,9 +17,11 @@ from workflows.states import (
     AuditKind,
     DeadLetterState,
     EmailState,
+    FieldCertainty,
     InboundSource,
     InboundState,
     MessageKind,
+    ProposalState,
     RoutingMethod,
     TimerState,
 )
@@ -63,6 +65,7 @@ EMAIL_KINDS: Mapping[EmailKind, str] = {
     EmailKind.FOLLOW_UP: "Vervolgvraag",
     EmailKind.CONFIRMATION: "Bevestiging",
     EmailKind.ASK_BACK: "Terugvraag",
+    EmailKind.PROPOSAL: "Voorstel ter bevestiging",
 }
 RECIPIENTS: Mapping[Recipient, str] = {
     Recipient.MUNICIPALITY: "gemeente",
@@ -82,6 +85,7 @@ INBOUND_STATES: Mapping[InboundState, str] = {
     InboundState.RECEIVED: "Ontvangen",
     InboundState.PROCESSED: "Verwerkt",
     InboundState.NEEDS_REVIEW: "Beoordelen",
+    InboundState.PROPOSED: "Voorstel gestuurd",
     InboundState.QUARANTINED: "In quarantaine",
     InboundState.IGNORED: "Genegeerd (automatisch antwoord)",
     InboundState.BOUNCE: "Onbestelbaarheidsmelding",
@@ -93,6 +97,7 @@ INBOUND_OUTCOMES: Mapping[InboundState, str] = {
     InboundState.RECEIVED: "nog niet gelezen",
     InboundState.PROCESSED: "uitkomst vastgelegd",
     InboundState.NEEDS_REVIEW: "te beoordelen (afzender is om verduidelijking gevraagd)",
+    InboundState.PROPOSED: "voorstel gestuurd (wacht op bevestiging van de afzender)",
     InboundState.QUARANTINED: "in quarantaine (niet vertrouwd of geen zaak)",
     InboundState.IGNORED: "genegeerd (automatisch bericht of al gelezen)",
     InboundState.BOUNCE: "onbestelbaarheidsmelding",
@@ -114,6 +119,18 @@ DEAD_LETTER_STATES: Mapping[DeadLetterState, str] = {
     DeadLetterState.DEAD: "Open",
     DeadLetterState.REPLAYED: "Opnieuw aangeboden",
     DeadLetterState.DISCARDED: "Weggegooid",
+}
+FIELD_CERTAINTIES: Mapping[FieldCertainty, str] = {
+    FieldCertainty.CERTAIN: "zeker",
+    FieldCertainty.DOUBTFUL: "twijfel",
+    FieldCertainty.ABSENT: "niet ingevuld",
+}
+PROPOSAL_STATES: Mapping[ProposalState, str] = {
+    ProposalState.OPEN: "wacht op bevestiging",
+    ProposalState.CONFIRMED: "bevestigd en vastgelegd",
+    ProposalState.RECORDED_AT_ONCE: "direct vastgelegd (zeker gelezen)",
+    ProposalState.DECLINED: "niet bevestigd",
+    ProposalState.SUPERSEDED: "vervangen",
 }
 ANSWERS: Mapping[Answer, str] = {Answer.YES: "ja", Answer.NO: "nee", Answer.UNKNOWN: "onbekend"}
 CONTACT_FORMS: Mapping[ContactForm, str] = {
@@ -185,6 +202,11 @@ EVENTS: Mapping[AuditKind, str] = {
     AuditKind.REPLY_IGNORED: "Automatisch antwoord genegeerd",
     AuditKind.REPLY_REJECTED: "Antwoord geweigerd",
     AuditKind.REPLY_BOUNCE: "Onbestelbaarheidsmelding",
+    AuditKind.REPLY_PROPOSED: "Antwoord gelezen als voorstel",
+    AuditKind.PROPOSAL_MADE: "Voorstel gedaan",
+    AuditKind.PROPOSAL_CONFIRMED: "Voorstel bevestigd",
+    AuditKind.PROPOSAL_DECLINED: "Voorstel niet bevestigd",
+    AuditKind.QUESTION_HELD: "Vraag niet verstuurd (al een vraag vandaag)",
     AuditKind.DEAD_LETTER_REPLAYED: "Dead letter opnieuw aangeboden",
     AuditKind.DEAD_LETTER_DISCARDED: "Dead letter weggegooid",
     AuditKind.PERSONAL_DATA_PURGED: "Persoonsgegevens verwijderd",

@@ -62,6 +62,7 @@ class InboundState(StrEnum):
     RECEIVED = "received"  # stored, not read yet
     PROCESSED = "processed"  # an outcome was recorded from it
     NEEDS_REVIEW = "needs_review"  # trusted, but not (fully) readable: the sender was asked back
+    PROPOSED = "proposed"  # trusted prose: what Koers read was proposed to the sender, to confirm
     QUARANTINED = "quarantined"  # untrusted or not tied to a case: operators look, nobody is answered
     IGNORED = "ignored"  # automatic mail, or a copy already read
     BOUNCE = "bounce"  # a delivery report
@@ -72,6 +73,24 @@ class InboundState(StrEnum):
     def open(cls) -> frozenset[InboundState]:
         """States in which a message waits for a person (the review queue)."""
         return frozenset({cls.NEEDS_REVIEW, cls.QUARANTINED})
+
+
+class FieldCertainty(StrEnum):
+    """How one field of a reply was read: certain (recorded), doubtful (asked back, with the reason), absent."""
+
+    CERTAIN = "certain"
+    DOUBTFUL = "doubtful"
+    ABSENT = "absent"
+
+
+class ProposalState(StrEnum):
+    """An outcome read from prose and proposed to the sender: ``open`` until confirmed, declined or replaced."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"  # the sender answered "ja": recorded
+    RECORDED_AT_ONCE = "recorded_at_once"  # the municipality opted in and every field was confident
+    DECLINED = "declined"  # the sender answered "nee": asked back instead
+    SUPERSEDED = "superseded"  # a later reply said it otherwise, or a newer proposal replaced it
 
 
 class InboundSource(StrEnum):
@@ -146,6 +165,11 @@ class AuditKind(StrEnum):
     REPLY_IGNORED = "reply_ignored"
     REPLY_REJECTED = "reply_rejected"
     REPLY_BOUNCE = "reply_bounce"
+    REPLY_PROPOSED = "reply_proposed"
+    PROPOSAL_MADE = "proposal_made"
+    PROPOSAL_CONFIRMED = "proposal_confirmed"
+    PROPOSAL_DECLINED = "proposal_declined"
+    QUESTION_HELD = "question_held"  # an ask-back or proposal not sent: the case had one today already
     DEAD_LETTER_REPLAYED = "dead_letter_replayed"
     DEAD_LETTER_DISCARDED = "dead_letter_discarded"
     PERSONAL_DATA_PURGED = "personal_data_purged"

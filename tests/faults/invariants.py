@@ -29,7 +29,7 @@ from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail, Out
 
 RESULTS = frozenset({"accepted", "duplicate", "ineligible", "rejected", "needs_routing"})
 EMAIL_WAITING = frozenset({"needs_review", "failed", "bounced"})
-INBOUND_FINAL = frozenset({"processed", "needs_review", "quarantined", "ignored", "bounce", "rejected"})
+INBOUND_FINAL = frozenset({"processed", "needs_review", "proposed", "quarantined", "ignored", "bounce", "rejected"})
 ONCE_PER_CASE = frozenset({"notification", "reminder", "second_reminder", "escalation", "follow_up"})
 ANSWERS = frozenset({"confirmation", "ask_back"})
 

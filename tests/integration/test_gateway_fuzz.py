@@ -20,7 +20,7 @@ from workers.bootstrap import App, bootstrap
 from workers.mail_gateway import GatewayHandler, start_gateway
 from workers.services import build_services
 
-FINAL = {"processed", "needs_review", "quarantined", "ignored", "bounce", "rejected"}
+FINAL = {"processed", "needs_review", "proposed", "quarantined", "ignored", "bounce", "rejected"}
 
 
 @pytest.fixture(scope="module")

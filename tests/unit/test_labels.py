@@ -16,9 +16,11 @@ from workflows.states import (
     AuditKind,
     DeadLetterState,
     EmailState,
+    FieldCertainty,
     InboundSource,
     InboundState,
     MessageKind,
+    ProposalState,
     RoutingMethod,
     TimerState,
 )
@@ -29,7 +31,7 @@ LABELLED: list[tuple[type[StrEnum], object]] = [
     (InboundState, labels.INBOUND_STATES), (InboundState, labels.INBOUND_OUTCOMES), (MessageKind, labels.MESSAGE_KINDS),
     (InboundSource, labels.INBOUND_SOURCES), (DeadLetterState, labels.DEAD_LETTER_STATES), (Answer, labels.ANSWERS),
     (ContactForm, labels.CONTACT_FORMS), (CloseReason, labels.CLOSE_REASONS), (RoutingMethod, labels.ROUTING_METHODS),
-    (AuditKind, labels.EVENTS),
+    (AuditKind, labels.EVENTS), (FieldCertainty, labels.FIELD_CERTAINTIES), (ProposalState, labels.PROPOSAL_STATES),
 ]  # fmt: skip
 
 

@@ -214,14 +214,28 @@ def test_life_domains_continue_after_a_trailing_comma() -> None:
     assert reading.outcome.life_domains == ("huisvesting", "schulden")
 
 
-def test_an_unknown_life_domain_is_a_problem_and_the_known_ones_are_kept() -> None:
-    reading = parse_outcome("Contact: ja\nLeefgebieden:\n- wonen\n- financiën")
+def test_an_unknown_life_domain_is_flagged_kept_in_the_note_and_the_known_ones_are_certain() -> None:
+    reading = parse_outcome("Contact: ja\nLeefgebieden:\n- wonen\n- hobbyclub")
 
     assert reading.outcome.life_domains == ("huisvesting",)
-    assert reading.needs_review
-    assert reading.problems[0].field == "life_domains"
-    assert reading.problems[0].line == "- financiën"
-    assert "'financiën' is geen bekend leefgebied" in reading.problems[0].message
+    assert not reading.needs_review and reading.certain_fields == ("contact", "life_domains", "note")
+    assert reading.problems[0].field == "life_domains" and not reading.problems[0].doubtful
+    assert reading.problems[0].line == "- hobbyclub"
+    assert "'hobbyclub' is geen bekend leefgebied" in reading.problems[0].message
+    assert reading.outcome.note is not None and "hobbyclub" in reading.outcome.note
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("wonen, financiën, dagbesteding", ("huisvesting", "werk", "financiën")),
+     ("huisvesting (huurachterstand), schulden", ("huisvesting", "schulden")),
+     ("geldzaken en wonen", ("huisvesting", "financiën"))],
+)  # fmt: skip
+def test_everyday_life_domain_words_are_certain(value: str, expected: tuple[str, ...]) -> None:
+    reading = parse_outcome(f"Contact: ja\nActies uitgezet: ja\nLeefgebieden: {value}")
+
+    assert reading.outcome.life_domains == expected
+    assert not reading.needs_review and "life_domains" in reading.certain_fields
 
 
 def test_actions_without_life_domains_is_not_a_problem() -> None:
@@ -265,22 +279,38 @@ def test_repeating_the_same_answer_is_fine() -> None:
 def test_contact_no_with_actions_yes_is_contradictory() -> None:
     reading = parse_outcome("Contact: nee\nActies uitgezet: ja")
 
-    assert reading.needs_review
-    assert [p.line for p in reading.problems] == ["Acties uitgezet: ja"]
+    assert reading.needs_review and reading.doubtful_fields == {"contact", "actions"}
+    assert [p.line for p in reading.problems] == ["Acties uitgezet: ja", "Contact: nee"]
+    assert reading.certain_fields == ()
 
 
-def test_contact_no_with_a_contact_form_is_contradictory() -> None:
+def test_a_contact_form_beside_no_contact_is_set_aside_and_no_contact_is_certain() -> None:
     reading = parse_outcome("Contact: nee\nVorm van contact: huisbezoek")
 
-    assert [p.field for p in reading.problems] == ["contact_form"]
+    assert [(p.field, p.doubtful) for p in reading.problems] == [("contact_form", False)]
+    assert reading.outcome.contact is NO and reading.outcome.contact_form is None
+    assert reading.certain_fields == ("contact",)
 
 
-def test_contact_missing_while_other_fields_given_is_a_problem() -> None:
+def test_fields_without_contact_are_certain_and_contact_is_simply_absent() -> None:
     reading = parse_outcome("Acties uitgezet: ja\nLeefgebieden: werk")
 
-    assert reading.needs_review
-    assert [p.field for p in reading.problems] == ["contact"]
-    assert "Contact ontbreekt" in reading.problems[0].message
+    assert not reading.needs_review
+    assert reading.certain_fields == ("actions", "life_domains")
+
+
+def test_a_dated_update_in_the_same_mail_replaces_the_earlier_answer() -> None:
+    reading = parse_outcome("Contact: ja\nActies uitgezet: nee\n\nUpdate 14-3: Acties uitgezet: ja\nLeefgebieden: werk")
+
+    assert reading.outcome.actions is YES and not reading.needs_review
+    assert reading.superseded == {"actions": NO}
+
+
+def test_an_update_marker_line_above_the_new_fields_also_replaces() -> None:
+    reading = parse_outcome("Contact: nee\n\nAanvulling 15 maart:\nContact: ja\nActies uitgezet: nee")
+
+    assert (reading.outcome.contact, reading.outcome.actions) == (YES, NO) and not reading.needs_review
+    assert reading.superseded == {"contact": NO}
 
 
 @pytest.mark.parametrize(
@@ -452,7 +482,7 @@ def assert_valid(reading: OutcomeReading) -> None:
     assert set(outcome.life_domains) <= set(LIFE_DOMAINS)
     assert outcome.note is None or len(outcome.note) <= NOTE_MAX_CHARS
     assert reading.is_empty == (not reading.recognised_fields)
-    assert reading.needs_review == bool(reading.problems)
+    assert reading.needs_review == any(problem.doubtful for problem in reading.problems)
 
 
 def test_a_follow_up_reply_need_not_repeat_the_contact_already_known() -> None:
@@ -462,3 +492,35 @@ def test_a_follow_up_reply_need_not_repeat_the_contact_already_known() -> None:
     assert not reading.needs_review and reading.outcome.actions is Answer.NO
     contradicting = parse_outcome("Acties uitgezet: ja\n", known_contact=Answer.NO)
     assert contradicting.needs_review
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "expected"),
+    [("Vorm van contact: tel.", "contact_form", ContactForm.PHONE),
+     ("Vorm van contact: telefonisch contact", "contact_form", ContactForm.PHONE),
+     ("Vorm van contact: gebeld", "contact_form", ContactForm.PHONE),
+     ("Vorm van contact: huisbezoek", "contact_form", ContactForm.VISIT),
+     ("Vorm van contact: op bezoek", "contact_form", ContactForm.VISIT),
+     ("Vorm van contact: via brief", "contact_form", ContactForm.LETTER),
+     ("Vorm van contact: per mail", "contact_form", ContactForm.OTHER),
+     ("Contact: ja 👍", "contact", YES),
+     ("Contact: JA!", "contact", YES),
+     ("Contact: ✅ ja", "contact", YES),
+     ("Contact: ja/nee  JA", "contact", YES),
+     ("Contact: ja/nee nee", "contact", NO),
+     ("Al bekend bij hulpverlening: n.v.t.", "known_to_care", UNKNOWN),
+     ("Leefgebieden: (bijv. huisvesting, inkomen, schulden, werk, zorg, relaties) schulden", "life_domains",
+      ("schulden",))],
+)  # fmt: skip
+def test_everyday_spellings_are_certain(line: str, field: str, expected: object) -> None:
+    reading = parse_outcome(f"{line}\n")
+
+    assert getattr(reading.outcome, field) == expected
+    assert not reading.needs_review and field in reading.recognised_fields
+    assert field in reading.certain_fields or expected is UNKNOWN
+
+
+def test_an_unknown_single_word_contact_form_is_doubtful_not_other() -> None:
+    reading = parse_outcome("Contact: ja\nVorm van contact: xyzzy")
+
+    assert reading.doubtful_fields == {"contact_form"} and reading.certain_fields == ("contact",)

@@ -39,7 +39,7 @@ from messaging.outcome_values import LIFE_DOMAINS
 from messaging.quotes import extract_new_text
 from messaging.render import FollowUpData, NotificationData, OutgoingEmail, Renderer
 from messaging.reply_block import BLOCK_END, BLOCK_START, FIELDS, FillStyle, fill_block
-from tests.mail_clients import HTML_CLIENTS, PLAIN_CLIENTS, Original, reply_bytes
+from workers.demo.mail_clients import HTML_CLIENTS, PLAIN_CLIENTS, Original, reply_bytes
 from workflows.model import Answer, ContactForm, Outcome
 
 YES, NO, UNKNOWN = Answer.YES, Answer.NO, Answer.UNKNOWN

@@ -24,7 +24,7 @@ from schema import migrate
 from schema.models import CaseRow, MunicipalityRow
 from schema.reference_sync import sync_reference_data
 from schema.report_queries import monitoring_report
-from schema.runtime_models import InboundMessage, OutboundEmail
+from schema.runtime_models import InboundMessage, OutboundEmail, ReplyProposal
 from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
 from workers.cli.processes import configure_logging
@@ -40,7 +40,7 @@ from workers.web.app import create_app
 from workers.web.server import WebServer
 from workers.wiring import intake_service
 from workflows.durations import parse_duration
-from workflows.labels import CASE_STATES, INBOUND_STATES, label
+from workflows.labels import CASE_STATES, INBOUND_STATES, PROPOSAL_STATES, label
 from workflows.model import CaseState
 from workflows.states import InboundState
 
@@ -93,6 +93,7 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
         print_summary(summary)
         _follow_flow(app, staff, max_wait)
         _print_outcome(app)
+        _print_proposals(app, staff)
         _print_report(app)
         if console:
             _show_console(app, running)
@@ -142,6 +143,16 @@ def _follow_flow(app: App, staff: StaffSimulation, max_wait: int) -> None:
             return
         time.sleep(0.5)
     click.echo(f"  gestopt na {max_wait} s; de rest loopt door bij een volgende `koers run`")
+
+
+def _print_proposals(app: App, staff: StaffSimulation) -> None:
+    """Outcomes read from prose: proposed to the sender, confirmed with "ja", then recorded."""
+    with app.sessions() as session:
+        rows = session.execute(select(ReplyProposal.state, func.count()).group_by(ReplyProposal.state)).all()
+        states: dict[str, int] = {str(state): int(n) for state, n in rows}
+    made = sum(states.values())
+    click.echo(f"Voorstellen uit vrije tekst: {made} gestuurd, {staff.confirmations} keer 'ja' geantwoord; "
+               + ", ".join(f"{label(PROPOSAL_STATES, s)} {n}" for s, n in sorted(states.items())))  # fmt: skip
 
 
 def _print_report(app: App) -> None:

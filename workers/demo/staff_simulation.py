@@ -4,8 +4,10 @@ Shares follow the region's 2019 figures (response to the letter ~41% in Groninge
 ~65% of contacts; ~40% of those already known to care) and the way people answer email: most
 answer the notification, some only after a reminder, some never (those cases escalate); some
 answer in two steps (contact first, actions after the follow-up), some from an HTML-only client,
-some with typos, a few unreadably (they are asked back). Each reply goes through the gateway
-like any other mail, from an address of the municipality, to the case's signed Reply-To address.
+some with typos, a few unreadably (they are asked back), some in a few sentences of prose (Koers
+proposes what it read; they confirm with "ja"), some typed under the questions in the quoted
+notification. Each reply goes through the gateway like any other mail, from an address of the
+municipality, to the case's signed Reply-To address.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from messaging.reply_block import FillStyle, fill_block
+from messaging.reply_block import FillStyle, empty_block, fill_block
 from messaging.tokens import reply_address
 from schema.models import CaseRow
 from schema.runtime_models import OutboundEmail
@@ -35,6 +37,7 @@ class PlannedReply:
     after: timedelta  # after the notification was sent
     body: str
     html: bool = False
+    quote: str | None = None  # the quoted notification as the reply carries it (inline answers); None: a short one
 
 
 _CONTACT_FORMS = (ContactForm.LETTER, ContactForm.PHONE, ContactForm.VISIT)
@@ -63,16 +66,65 @@ def plan_replies(rng: random.Random, second: float) -> list[PlannedReply]:
                       life_domains=domains, known_to_care=Answer.YES if rng.random() < 0.4 else Answer.NO)
     full = _block(outcome, ("contact", "contact_form", "actions", "life_domains", "known_to_care"))
     style = rng.random()
-    if style < 0.15:  # two steps: contact first, the rest after the follow-up reminder
+    if style < 0.12:  # two steps: contact first, the rest after the follow-up reminder
         return [PlannedReply(when, _block(outcome, ("contact", "contact_form"))),
                 PlannedReply(when + timedelta(seconds=7 * second), _block(outcome, ("actions", "life_domains")))]
-    if style < 0.25:
+    if style < 0.20:
         return [PlannedReply(when, full.replace("Contact: ja", "Contact: jaa").replace("Acties", "Acites"))]
-    if style < 0.35:
+    if style < 0.28:
         return [PlannedReply(when, full, html=True)]
-    if style < 0.40:
+    if style < 0.32:
         return [PlannedReply(when, "Contact: misschien\nActies uitgezet: weet ik nog niet\n")]
+    if style < 0.50:
+        return [PlannedReply(when, prose_reply(outcome, rng))]
+    if style < 0.60:
+        return [PlannedReply(when, "Zie mijn antwoorden hieronder.\n", quote=inline_reply(outcome))]
     return [PlannedReply(when, full)]
+
+
+_PROSE_CONTACT = {
+    ContactForm.LETTER: "Meneer heeft gereageerd op de brief.",
+    ContactForm.PHONE: "Ik heb meneer gisteren telefonisch gesproken.",
+    ContactForm.VISIT: "Ik ben bij meneer op huisbezoek geweest.",
+}
+_PROSE_ACTION = {
+    "huisvesting": "we hebben een afspraak gemaakt met de woningcorporatie",
+    "inkomen": "we hebben een aanvraag voor zijn uitkering ingediend",
+    "schulden": "we hebben hem aangemeld bij de schuldhulpverlening",
+    "werk": "we hebben contact opgenomen met zijn werkgever",
+    "zorg": "hij is doorverwezen naar de ggz",
+    "relaties": "we hebben een afspraak gemaakt bij het wijkteam voor het gezin",
+}
+
+
+def prose_reply(outcome: Outcome, rng: random.Random) -> str:
+    """A few sentences instead of the block, as many staff write: Koers proposes what it reads in them."""
+    if outcome.contact is not Answer.YES or outcome.contact_form is None:
+        return "Meneer niet bereikt: twee keer gebeld maar geen gehoor, en geen reactie op de brief.\n"
+    sentences = [_PROSE_CONTACT[outcome.contact_form]]
+    if outcome.actions is Answer.YES and outcome.life_domains:
+        actions = [_PROSE_ACTION[d] for d in outcome.life_domains if d in _PROSE_ACTION]
+        sentences.append(" en ".join(actions).capitalize() + ".")
+    else:
+        sentences.append("Geen acties nodig, hij regelt het zelf.")
+    known = "Hij was al bekend bij het wijkteam." if outcome.known_to_care is Answer.YES else (
+        "Hij was niet bekend bij de hulpverlening.")
+    sentences.append(known)
+    rng.shuffle(sentences[1:])
+    return " ".join(sentences) + "\n"
+
+
+def inline_reply(outcome: Outcome) -> str:
+    """The quoted notification with the answers typed on the line under each question (not quoted)."""
+    filled = fill_block(outcome, style=FillStyle.LINES).splitlines()
+    answers = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in filled}
+    lines = []
+    for line in empty_block().splitlines():
+        lines.append(f"> {line}")
+        label = line.split(":", 1)[0]
+        if ":" in line and answers.get(label):
+            lines.append(answers[label])
+    return "\n".join(lines)
 
 
 def compose_reply(settings: Settings, secret: bytes, case: CaseRow, notification: OutboundEmail,
@@ -87,7 +139,7 @@ def compose_reply(settings: Settings, secret: bytes, case: CaseRow, notification
     message["Message-ID"] = f"<antwoord-{case.id}-{sequence}@{domain}>"
     message["In-Reply-To"] = notification.message_id
     original = ("Van: Zelfmelders 3Noord", "Contact: ja/nee", "Acties uitgezet: ja/nee")
-    quoted = "\n".join("> " + line for line in original)
+    quoted = planned.quote or "\n".join("> " + line for line in original)
     text = f"Hoi,\n\n{planned.body}\nMet vriendelijke groet,\nTeam Zelfmelders\n\n{quoted}\n"
     if planned.html:
         paragraphs = "".join(f"<p>{line}</p>" for line in text.splitlines() if line and not line.startswith(">"))
@@ -106,7 +158,9 @@ class StaffSimulation:
         self._rng = random.Random(seed)
         self._second = second
         self._plans: dict[int, list[PlannedReply]] = {}
+        self._confirmed: set[int] = set()
         self.sent = 0
+        self.confirmations = 0
 
     @property
     def pending(self) -> int:
@@ -125,8 +179,25 @@ class StaffSimulation:
                     planned = plan.pop(0)
                     outgoing.append(compose_reply(self._settings, self._secret, case, notification, planned,
                                                   len(plan)))  # fmt: skip
+            outgoing += self._confirmations(session)
         for message, sender, to in outgoing:
             asyncio.run(aiosmtplib.send(message, sender=sender, recipients=[to], hostname=self._gateway[0],
                                         port=self._gateway[1]))  # fmt: skip
         self.sent += len(outgoing)
         return len(outgoing)
+
+    def _confirmations(self, session: Session) -> list[tuple[EmailMessage, str, str]]:
+        """Staff read Koers' proposal and confirm it with "ja", as a reply to that email."""
+        rows = session.execute(
+            select(CaseRow, OutboundEmail).join(OutboundEmail, OutboundEmail.case_id == CaseRow.id)
+            .where(OutboundEmail.kind == EmailKind.PROPOSAL, OutboundEmail.state == EmailState.SENT)
+        ).all()  # fmt: skip
+        replies = []
+        for case, proposal in rows:
+            if proposal.id in self._confirmed:
+                continue
+            self._confirmed.add(proposal.id)
+            self.confirmations += 1
+            replies.append(compose_reply(self._settings, self._secret, case, proposal,
+                                         PlannedReply(timedelta(0), "Ja, klopt.\n"), 1000 + proposal.id))  # fmt: skip
+        return replies

@@ -1,0 +1,69 @@
+"""Automatic mail without the standard headers is recognised; a person who mentions a holiday is not."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from messaging.classify import classify
+from messaging.inbound import parse_message
+from workflows.states import MessageKind
+
+QUOTE = "\n\nOp 3 mrt. 2026 om 10:00 schreef Zelfmelders 3Noord <zelfmelders@koers.example>:\n> Contact: ja/nee\n"
+
+
+def message(body: str, *, subject: str = "RE: [ZM-000042] Zelfmelder", headers: dict[str, str] | None = None) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Servicedesk Gemeente <servicedesk@assen.example>"
+    mail["To"] = "t-abc@antwoord.koers.example"
+    mail["Subject"] = subject
+    mail["Message-ID"] = "<m-1@assen.example>"
+    for name, value in (headers or {}).items():
+        mail[name] = value
+    mail.set_content(body)
+    return mail.as_bytes()
+
+
+AUTOMATIC = {
+    "service_desk_receipt": message("Geachte heer/mevrouw,\n\nWij hebben uw e-mail in goede orde ontvangen. U ontvangt "
+                                    "binnen 5 werkdagen een reactie.\n\nMet vriendelijke groet,\nKCC" + QUOTE),
+    "ticket_number_in_text": message("Beste,\n\nUw melding is geregistreerd onder nummer M-240311.\n" + QUOTE),
+    "ticket_subject": message("Dank voor uw bericht.", subject="[Ticket #48213] RE: [ZM-000042] Zelfmelder"),
+    "receipt_subject": message("Dank u wel.", subject="Ontvangstbevestiging: [ZM-000042] Zelfmelder"),
+    "topdesk_header": message("Er is een melding aangemaakt.", headers={"X-TOPdesk-Incident": "I 2403 112"}),
+    "automatic_sentence": message("Dit is een automatisch gegenereerd bericht. Deze mailbox wordt niet gelezen."),
+    "zivver_notice": message("Gemeente Assen heeft u een beveiligd bericht gestuurd via Zivver.\n\nKlik op de knop "
+                             "om het bericht te lezen.", subject="Beveiligd bericht: RE: [ZM-000042]"),
+    "zivver_header": message("U heeft een bericht ontvangen.", headers={"X-Zivver-Message-Id": "abc"}),
+    "recall": message("Anne de Vries wil het bericht \"RE: [ZM-000042] Zelfmelder\" intrekken.",
+                      subject="Intrekken: RE: [ZM-000042] Zelfmelder"),
+    "delay_notice": message("Delivery to the following recipients has been delayed:\n\nzelfmelders@koers.example\n",
+                            subject="Vertraagd: RE: [ZM-000042] Zelfmelder"),
+    "out_of_office_now": message("Ik ben met vakantie tot en met 14 maart. Voor spoed: bel het KCC." + QUOTE),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", AUTOMATIC)
+def test_automatic_mail_without_automation_headers_is_never_a_reply(name: str) -> None:
+    verdict = classify(parse_message(AUTOMATIC[name]))
+
+    assert verdict.kind is MessageKind.AUTO_REPLY, verdict.reason
+    assert verdict.reason.startswith("Automatisch")
+
+
+PEOPLE = {
+    "holiday_then_block": "Ik ben met vakantie geweest, vandaar pas nu een reactie.\n\nContact: ja\n"
+                          "Acties uitgezet: nee\n",
+    "holiday_in_the_past_prose": "Ik ben met vakantie geweest, vandaar pas nu. Ik heb meneer gisteren gebeld.",
+    "thanks_received_with_block": "Wij hebben uw e-mail ontvangen en zijn aan de slag gegaan.\n\nContact: ja\n"
+                                  "Acties uitgezet: ja\nLeefgebieden: werk\n",
+    "mentions_secure_mail": "Ik stuur de details via Zivver, klik op de link in dat bericht.\n\nContact: ja\n",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PEOPLE)
+def test_a_person_who_mentions_a_holiday_or_a_receipt_but_answers_is_a_reply(name: str) -> None:
+    verdict = classify(parse_message(message(PEOPLE[name] + QUOTE)))
+
+    assert verdict.kind is MessageKind.REPLY, verdict.reason
