@@ -72,7 +72,7 @@ class Console:
 
 def _prepare(home: Path) -> App:
     app = bootstrap(
-        load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": "e2e-secret-key-of-at-least-32-bytes!"})
+        load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": "6HUFtSimJRvT5lBg6bAgduOPEDLWET9Noprwg2dYFdg"})
     )
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:

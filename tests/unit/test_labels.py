@@ -21,6 +21,8 @@ from workflows.states import (
     MessageKind,
     RoutingMethod,
     TimerState,
+    TokenScope,
+    TokenState,
 )
 
 LABELLED: list[tuple[type[StrEnum], object]] = [
@@ -29,7 +31,8 @@ LABELLED: list[tuple[type[StrEnum], object]] = [
     (InboundState, labels.INBOUND_STATES), (InboundState, labels.INBOUND_OUTCOMES), (MessageKind, labels.MESSAGE_KINDS),
     (InboundSource, labels.INBOUND_SOURCES), (DeadLetterState, labels.DEAD_LETTER_STATES), (Answer, labels.ANSWERS),
     (ContactForm, labels.CONTACT_FORMS), (CloseReason, labels.CLOSE_REASONS), (RoutingMethod, labels.ROUTING_METHODS),
-    (AuditKind, labels.EVENTS),
+    (AuditKind, labels.EVENTS), (TokenScope, labels.TOKEN_SCOPES),
+    (TokenState, labels.TOKEN_STATES),
 ]  # fmt: skip
 
 
