@@ -17,6 +17,7 @@ Whose address a request comes from is decided before this (``[web] trusted_proxi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -82,7 +83,7 @@ class LoginThrottle:
                 if username is not None:
                     self._take_account(db, _account_key(username), now)
         except _Refused as refused:  # the transaction rolled back: a refused attempt takes nothing
-            return max(1, round(refused.wait + 0.5))
+            return max(1, math.ceil(refused.wait))
         return None
 
     def succeeded(self, username: str | None, address: str) -> None:
