@@ -99,7 +99,7 @@ def csrf_of(html: str) -> str:
 FAST_SCRYPT_N = 2**10
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def fast_password_hashes() -> Iterator[None]:
     """Hash at N=2^10 in these tests (hundreds of logins); the strength itself is tested in test_passwords."""
     with pytest.MonkeyPatch.context() as patch:
@@ -107,7 +107,7 @@ def fast_password_hashes() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def template_db(tmp_path_factory: pytest.TempPathFactory, fast_password_hashes: None) -> Path:
     path = tmp_path_factory.mktemp("webdb") / "koers.db"
     engine = make_engine(f"sqlite:///{path}")

@@ -22,7 +22,8 @@ from tests.web.conftest import (
     page_paths,
 )
 from workers.web.sessions import IDLE_TIMEOUT, MAX_SESSION
-from workers.web.credentials import hash_password, token_digest, verify_password
+from workers.web import credentials
+from workers.web.credentials import hash_password, needs_rehash, token_digest, verify_password
 
 
 def test_every_route_is_covered_by_the_route_lists(world: World) -> None:
@@ -170,3 +171,17 @@ def test_an_anonymous_request_in_between_does_not_invalidate_the_login_form(worl
         "/login", data={"username": "op", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
     )
     assert response.status_code == 303
+
+
+def test_a_login_rehashes_a_password_stored_with_weaker_parameters(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a user whose hash was made with weaker parameters than today's
+    monkeypatch.setattr(credentials, "SCRYPT_N", credentials.SCRYPT_N * 2)
+    with world.session() as s:
+        before = s.scalar(select(User.password_hash).where(User.username == "op"))
+    assert before is not None and needs_rehash(before)
+    # When the user logs in, then the stored hash is made anew with today's parameters
+    world.login("op")
+    with world.session() as s:
+        after = s.scalar(select(User.password_hash).where(User.username == "op"))
+    assert after is not None and after.startswith(f"scrypt${credentials.SCRYPT_N}$") and not needs_rehash(after)
+    assert verify_password(PASSWORD, after)
