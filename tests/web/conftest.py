@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from schema import migrate
-from schema.db import make_engine, make_session_factory
 from schema.console_models import ApiToken
+from schema.db import make_engine, make_session_factory
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail

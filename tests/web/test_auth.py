@@ -21,9 +21,9 @@ from tests.web.conftest import (
     csrf_of,
     page_paths,
 )
-from workers.web.sessions import IDLE_TIMEOUT, MAX_SESSION
 from workers.web import credentials
 from workers.web.credentials import hash_password, needs_rehash, token_digest, verify_password
+from workers.web.sessions import IDLE_TIMEOUT, MAX_SESSION
 
 
 def test_every_route_is_covered_by_the_route_lists(world: World) -> None:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.console_models import ThrottleRow
 from schema.db import make_engine
+from testkit.databases import migrate_with_reference_data
+from testkit.processes import free_port
 from tests.conftest import PG_URL
 from tests.fakes import FakeClock
 from tests.web.conftest import CSRF, NOW, PASSWORD
-from testkit.databases import migrate_with_reference_data
-from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
 from workers.settings import load_settings
 from workers.web import credentials
