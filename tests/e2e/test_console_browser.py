@@ -189,7 +189,8 @@ def test_single_sign_on_in_chromium_maps_a_group_to_a_municipality(page: Any, co
     assert "Anne Visser" in page.content() and "gemeente GM0080" in page.content()
     shot(page, "sso-municipal-cases")
     with console.app.sessions() as session:
-        other = session.scalars(select(CaseRow).where(CaseRow.cbs_code != "GM0080", CaseRow.cbs_code.is_not(None))).first()
+        elsewhere = (CaseRow.cbs_code != "GM0080") & CaseRow.cbs_code.is_not(None)
+        other = session.scalars(select(CaseRow).where(elsewhere)).first()
         own = session.scalars(select(CaseRow).where(CaseRow.cbs_code == "GM0080")).first()
     assert other is not None and own is not None
     assert other.dji_id not in page.content() and own.dji_id in page.content()

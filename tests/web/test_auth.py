@@ -173,7 +173,7 @@ def test_an_anonymous_request_in_between_does_not_invalidate_the_login_form(worl
     assert response.status_code == 303
 
 
-def test_a_login_rehashes_a_password_stored_with_weaker_parameters(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_login_rehashes_a_password_made_with_weaker_parameters(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a user whose hash was made with weaker parameters than today's
     monkeypatch.setattr(credentials, "SCRYPT_N", credentials.SCRYPT_N * 2)
     with world.session() as s:

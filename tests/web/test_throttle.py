@@ -97,11 +97,12 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counted
 
 
-def test_100_parallel_logins_99_wrong_1_right_hash_only_what_the_limit_allows(console: Console,
-                                                                               hashes: Counter[str]) -> None:  # fmt: skip
+def test_100_parallel_logins_99_wrong_1_right_hash_only_what_the_limit_allows(
+    console: Console, hashes: Counter[str]
+) -> None:
     # Given 100 logins for one account at the same moment, the right password among them
     cookies, token = console.login_form()
-    passwords = ["fout wachtwoord %d" % i for i in range(99)]
+    passwords = [f"fout wachtwoord {i}" for i in range(99)]
     passwords.insert(57, PASSWORD)
 
     def attempt(password: str) -> httpx2.Response:

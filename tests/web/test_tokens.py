@@ -20,7 +20,8 @@ RECORD = {"dji_id": "API-LW-1", "surname": "Visser", "given_names": "Jan", "birt
 
 
 def intake(world: World, token: str, record: dict[str, str]) -> tuple[int, dict[str, object]]:
-    response = world.client.post("/api/intake", content=json.dumps(record), headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    response = world.client.post("/api/intake", content=json.dumps(record), headers=headers)
     return response.status_code, response.json()
 
 
