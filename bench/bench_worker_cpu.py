@@ -65,7 +65,7 @@ from workflows.calendar import WorkdayCalendar  # noqa: E402
 
 # Its own database by default: the public schema is dropped, so never the test suite's.
 PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_cpu")
-SECRET = "bench-secret-key-of-at-least-32-bytes!"
+SECRET = "9onIZqanKXDV-vj_fL1IwxSUrzVqQjWa3I5zHNKpm-Q"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 KOERS = str(Path(sys.executable).parent / "koers")
-SECRET = "bench-secret-key-of-at-least-32-bytes-long!"
+SECRET = "PJXjW7AMOb6IJBc1KYh-s-0VTgopvMfdPZ9T5b8dFcs"
 PG_URL = os.environ.get("KOERS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_bench_e2e")
 AMQP_URL = (os.environ.get("KOERS_BENCH_BROKER_URL") or os.environ.get("KOERS_TEST_BROKER_URL")
             or "amqp://guest:guest@127.0.0.1:5672/koers_bench")  # fmt: skip

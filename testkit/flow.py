@@ -41,7 +41,7 @@ def reply_domain(cbs_code: str) -> str:
 def fast_settings(home: Path, database_url: str, **overrides: object) -> Settings:
     """Settings for a flow test: every municipality and province has an address, timers in seconds."""
     base = load_settings({"KOERS_HOME": str(home), "KOERS_DATABASE_URL": database_url,
-                          "KOERS_SECRET_KEY": "test-secret-key-of-at-least-32-bytes!"})  # fmt: skip
+                          "KOERS_SECRET_KEY": "3PCV4oq7WuelBYRaLQtTi3zZNRrm19IZB5wu9HFMrgE"})  # fmt: skip
     from schema.reference import iter_municipalities
 
     municipalities = {

@@ -146,8 +146,13 @@ class IntakeService:
         *,
         keep_results: bool = True,
         progress: Callable[[int], None] | None = None,
+        only_municipality: str | None = None,
     ) -> IntakeSummary:
-        """Take every record of ``records``; returns the summary. ``progress`` gets the running count."""
+        """Take every record of ``records``; returns the summary. ``progress`` gets the running count.
+
+        ``only_municipality`` (an API token scoped to one municipality): a record that does not
+        route to it is rejected.
+        """
         summary = IntakeSummary(source=source)
         now = self._clock()
         with self._sessions.begin() as session:
@@ -156,12 +161,12 @@ class IntakeService:
         # Pipelined: the next chunk is read and assessed in a thread while this one is written
         # (the database work waits on I/O most of the time); at most two chunks are in memory.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-assess") as pool:
-            upcoming = pool.submit(self._read_and_assess, iterator)
+            upcoming = pool.submit(self._read_and_assess, iterator, only_municipality)
             while True:
                 assessed, now = upcoming.result()
                 if not assessed:
                     break
-                upcoming = pool.submit(self._read_and_assess, iterator)
+                upcoming = pool.submit(self._read_and_assess, iterator, only_municipality)
                 summary.merge(self._write_chunk(assessed, now, batch_id, keep_results))
                 if progress is not None:
                     progress(summary.received)
@@ -169,9 +174,9 @@ class IntakeService:
             intake_store.finish_batch(session, batch_id, dict(summary.counts), self._clock())
         return summary
 
-    def _read_and_assess(self, iterator: Iterator[RawRecord]) -> tuple[list[_Assessed], datetime]:
+    def _read_and_assess(self, iterator: Iterator[RawRecord], only: str | None) -> tuple[list[_Assessed], datetime]:
         now = self._clock()
-        return [self._assess(raw, now) for raw in islice(iterator, self._batch_size)], now
+        return [self._assess(raw, now, only) for raw in islice(iterator, self._batch_size)], now
 
     def _write_chunk(self, assessed: list[_Assessed], now: datetime, batch_id: int, keep: bool) -> IntakeSummary:
         for attempt in range(3):
@@ -184,7 +189,7 @@ class IntakeService:
                     raise
         raise AssertionError("unreachable")
 
-    def _assess(self, raw: RawRecord, now: datetime) -> _Assessed:
+    def _assess(self, raw: RawRecord, now: datetime, only: str | None = None) -> _Assessed:
         dji_id = _raw_dji_id(raw.fields)
         if raw.fields is None:
             return _Assessed(raw, dji_id, IntakeResult.REJECTED, (raw.error or "onleesbare regel",))
@@ -194,6 +199,9 @@ class IntakeService:
         decision = route(
             self._registry, gemeente=validated.gemeente, woonplaats=validated.woonplaats, postcode=validated.postcode
         )
+        if only is not None and decision.cbs_code != only:
+            reason = f"gemeente: dit API-token geldt alleen voor {only}"
+            return _Assessed(raw, validated.dji_id, IntakeResult.REJECTED, (reason,))
         reasons = check_eligibility(validated, decision, self._institutions)
         if reasons:
             return _Assessed(raw, validated.dji_id, IntakeResult.INELIGIBLE, tuple(reasons), validated, decision)

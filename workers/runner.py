@@ -26,7 +26,7 @@ from workers.queues import ALL_QUEUES
 from workers.scheduler import KoersScheduler
 from workers.services import Services, build_services, install
 from workers.web.app import create_app
-from workers.web.server import WebServer
+from workers.web.server import WebServer, secure_cookies_for
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEU
                                  (own_address(app.settings.sender),))  # fmt: skip
         running.gateway = start_gateway(handler, gateway_listen)
     if web_listen:
-        running.web = WebServer(create_app(app, services), web_listen).start()
+        secure = secure_cookies_for(app.settings, web_listen)
+        running.web = WebServer(create_app(app, services, secure_cookies=secure), web_listen).start()
     if worker_threads:
         running.worker = Worker(broker, queues=set(queues), worker_threads=worker_threads)
         running.worker.start()

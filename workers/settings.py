@@ -4,7 +4,8 @@ Environment (all optional; unset means the embedded default):
 ``KOERS_DATABASE_URL`` SQLAlchemy URL (default: SQLite file ``koers.db`` in ``KOERS_HOME``),
 ``KOERS_BROKER_URL`` ``amqp://…`` (unset: in-process broker),
 ``KOERS_SMTP_URL`` ``smtp://host:port`` (unset: local spool folder),
-``KOERS_CONFIG`` a TOML file, ``KOERS_SECRET_KEY`` signs reply tokens,
+``KOERS_CONFIG`` a TOML file, ``KOERS_SECRET_KEY`` signs reply tokens (refused when weaker than
+32 random bytes), ``KOERS_OIDC_CLIENT_SECRET`` the console's single sign-on client secret,
 ``KOERS_HOME`` folder for the embedded database, spool and key (default ``./.koers``).
 Without KOERS_CONFIG and KOERS_SMTP_URL the packaged ``embedded.toml`` is used: example mailboxes
 for every municipality, so that the embedded default shows the whole flow into the spool folder.
@@ -22,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from workers.settings_web import WebConfigError, WebSettings, check_secret_key, parse_web
 from workflows.durations import Duration, DurationError, parse_duration
 
 EMBEDDED_CONFIG = Path(__file__).with_name("embedded.toml")
@@ -65,6 +67,7 @@ class Settings:
     timers: dict[str, Duration] = field(default_factory=dict)
     inbound_listen: str = "127.0.0.1:2525"
     web_listen: str = "127.0.0.1:8080"
+    web: WebSettings = field(default_factory=WebSettings)  # the console's other [web] keys and [web.oidc]
     # seconds between runs of the scheduler's jobs
     sweep_interval: float = 5.0
     relay_interval: float = 0.5
@@ -93,7 +96,7 @@ _SECTIONS: dict[str, set[str]] = {
     "koers": {"sender", "reply_domain", "institutions", "retention"},
     "timers": set(DEFAULT_TIMERS),
     "inbound": {"listen"},
-    "web": {"listen"},
+    "web": {"listen", "trusted_proxies", "secure_cookies", "oidc"},
     "scheduler": {"sweep_interval", "relay_interval", "reconcile_interval"},
     "provinces": set(),
     "municipalities": set(),
@@ -114,7 +117,7 @@ def _flag(where: str, value: object) -> bool:
     return value
 
 
-def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
+def _parse_config(data: dict[str, Any], oidc_secret: str | None = None) -> dict[str, Any]:
     _check_keys("", data, set(_SECTIONS))
     out: dict[str, Any] = {}
     koers = data.get("koers", {})
@@ -146,6 +149,10 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
         _check_keys(section, table, _SECTIONS[section])
         if "listen" in table:
             out[f"{section}_listen"] = str(table["listen"])
+    try:
+        out["web"] = parse_web({k: v for k, v in data.get("web", {}).items() if k != "listen"}, oidc_secret)
+    except WebConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     scheduler = data.get("scheduler", {})
     _check_keys("scheduler", scheduler, _SECTIONS["scheduler"])
     for key, value in scheduler.items():
@@ -186,16 +193,22 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if config_path is None and not env.get("KOERS_SMTP_URL"):
         # The embedded default: example mailboxes for every municipality, mail to the spool folder.
         config_path = EMBEDDED_CONFIG
+    oidc_secret = env.get("KOERS_OIDC_CLIENT_SECRET") or None
     parsed: dict[str, Any] = _parse_config({})
     if config_path is not None:
         try:
             with config_path.open("rb") as fh:
-                parsed = _parse_config(tomllib.load(fh))
+                parsed = _parse_config(tomllib.load(fh), oidc_secret)
         except FileNotFoundError as exc:
             raise ConfigError(f"KOERS_CONFIG: bestand {config_path} bestaat niet") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"KOERS_CONFIG: {config_path} is geen geldige TOML: {exc}") from exc
     secret = env.get("KOERS_SECRET_KEY")
+    if secret:
+        try:
+            check_secret_key(secret)
+        except WebConfigError as exc:
+            raise ConfigError(str(exc)) from exc
     return Settings(
         home=home,
         database_url=database_url,

@@ -24,6 +24,8 @@ from workflows.states import (
     ProposalState,
     RoutingMethod,
     TimerState,
+    TokenScope,
+    TokenState,
 )
 
 K = TypeVar("K", bound=str)
@@ -212,11 +214,24 @@ EVENTS: Mapping[AuditKind, str] = {
     AuditKind.PERSONAL_DATA_PURGED: "Persoonsgegevens verwijderd",
     AuditKind.USER_ADDED: "Gebruiker toegevoegd",
     AuditKind.USER_DEACTIVATED: "Gebruiker gedeactiveerd",
+    AuditKind.USER_UPDATED: "Gebruiker bijgewerkt",
+    AuditKind.PASSWORD_CHANGED: "Wachtwoord gewijzigd",
     AuditKind.API_TOKEN_ADDED: "API-token toegevoegd",
+    AuditKind.API_TOKEN_REVOKED: "API-token ingetrokken",
     AuditKind.LOGIN: "Ingelogd",
     AuditKind.LOGIN_FAILED: "Inloggen mislukt",
     AuditKind.LOGOUT: "Uitgelogd",
+    AuditKind.LOGOUT_EVERYWHERE: "Overal uitgelogd",
     AuditKind.REPORT_EXPORTED: "Rapport gedownload",
+}
+TOKEN_SCOPES: dict[TokenScope, str] = {
+    TokenScope.INTAKE: "Intake (alle gemeenten)",
+    TokenScope.MUNICIPALITY: "Intake van één gemeente",
+}
+TOKEN_STATES: dict[TokenState, str] = {
+    TokenState.VALID: "Geldig",
+    TokenState.EXPIRED: "Verlopen",
+    TokenState.REVOKED: "Ingetrokken",
 }
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 

@@ -175,13 +175,32 @@ class AuditKind(StrEnum):
     PERSONAL_DATA_PURGED = "personal_data_purged"
     USER_ADDED = "user_added"
     USER_DEACTIVATED = "user_deactivated"
+    USER_UPDATED = "user_updated"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105  (an event name, not a secret)
     API_TOKEN_ADDED = "api_token_added"  # noqa: S105  (an event name, not a secret)
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105  (an event name, not a secret)
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
+    LOGOUT_EVERYWHERE = "logout_everywhere"
     REPORT_EXPORTED = "report_exported"
 
     @classmethod
     def for_reply(cls, state: InboundState) -> AuditKind:
         """The event that records how a reply to a case was judged."""
         return cls(f"reply_{state.value}")
+
+
+class TokenScope(StrEnum):
+    """What an API token may do: intake of any municipality's records, or of one municipality's only."""
+
+    INTAKE = "intake"
+    MUNICIPALITY = "municipality"
+
+
+class TokenState(StrEnum):
+    """Whether an API token answers (derived from its row: revoked, expiry)."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"

@@ -70,9 +70,10 @@ class Console:
     dead_letter: int
 
 
-def _prepare(home: Path) -> App:
+def _prepare(home: Path, environ: dict[str, str]) -> App:
     app = bootstrap(
-        load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": "e2e-secret-key-of-at-least-32-bytes!"})
+        load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": "6HUFtSimJRvT5lBg6bAgduOPEDLWET9Noprwg2dYFdg",
+                       **environ})  # fmt: skip
     )
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
@@ -171,9 +172,9 @@ def _review_and_dead_letter(app: App, running: Running) -> tuple[int, int]:
 
 
 @contextmanager
-def running_console(home: Path) -> Iterator[Console]:
+def running_console(home: Path, environ: dict[str, str] | None = None) -> Iterator[Console]:
     """Koers with workers, scheduler and the console on a free port; everything stopped afterwards."""
-    app = _prepare(home)
+    app = _prepare(home, environ or {})
     running = start(app, worker_threads=2, scheduler=True)
     server: WebServer | None = None
     try:

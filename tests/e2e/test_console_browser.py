@@ -19,6 +19,7 @@ from schema.models import CaseRow
 from schema.runtime_models import DeadLetter, InboundMessage
 from tests.conftest import service_unavailable
 from tests.e2e.console_data import PASSWORD, Console, running_console
+from tests.web.oidc_provider import CLIENT_SECRET, oidc_provider, set_user, sso_config
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +52,19 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    with running_console(tmp_path_factory.mktemp("console")) as running:
+def issuer() -> Iterator[str]:
+    """A real OpenID Connect provider with a Leeuwarden employee and one with no Koers group."""
+    with oidc_provider() as url:
+        set_user(url, "anne", groups=["koers-gm0080"], preferred_username="anne@leeuwarden.example", name="Anne Visser")
+        set_user(url, "kees", groups=["iedereen"], preferred_username="kees@leeuwarden.example", name="Kees")
+        yield url
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory, issuer: str) -> Iterator[Console]:
+    home = tmp_path_factory.mktemp("console")
+    environ = {"KOERS_CONFIG": str(sso_config(home, issuer)), "KOERS_OIDC_CLIENT_SECRET": CLIENT_SECRET}
+    with running_console(home, environ) as running:
         yield running
 
 
@@ -159,3 +171,35 @@ def test_deadline_board_and_case_page_render(page: Any, console: Console) -> Non
     page.locator("table.board tbody tr a").first.click()
     page.get_by_role("heading", name="Tijdlijn").wait_for()
     shot(page, "08-zaak")
+
+
+def sso_login(page: Any, console: Console, sub: str) -> None:
+    page.goto(console.url + "/cases")
+    page.get_by_role("link", name="Inloggen met uw organisatie").click()
+    page.locator("input[name=sub]").fill(sub)  # the identity provider's own form
+    page.get_by_role("button", name="Authorize").click()
+
+
+def test_single_sign_on_in_chromium_maps_a_group_to_a_municipality(page: Any, console: Console) -> None:
+    # Given Anne, whose identity provider puts her in the group of Leeuwarden
+    sso_login(page, console, "anne")
+    # Then she is back in Koers, logged in, on the page she asked for, and sees Leeuwarden's cases only
+    page.get_by_role("heading", name="Zaken").wait_for()
+    assert page.url.endswith("/cases")
+    assert "Anne Visser" in page.content() and "gemeente GM0080" in page.content()
+    shot(page, "sso-municipal-cases")
+    with console.app.sessions() as session:
+        elsewhere = (CaseRow.cbs_code != "GM0080") & CaseRow.cbs_code.is_not(None)
+        other = session.scalars(select(CaseRow).where(elsewhere)).first()
+        own = session.scalars(select(CaseRow).where(CaseRow.cbs_code == "GM0080")).first()
+    assert other is not None and own is not None
+    assert other.dji_id not in page.content() and own.dji_id in page.content()
+    assert page.goto(f"{console.url}/cases/{other.id}").status == 404
+    assert page.goto(f"{console.url}/cases/{own.id}").status == 200
+
+
+def test_single_sign_on_in_chromium_refuses_a_user_without_a_koers_group(page: Any, console: Console) -> None:
+    sso_login(page, console, "kees")
+    page.get_by_text("Geen toegang tot Koers").wait_for()
+    shot(page, "sso-refused")
+    assert page.goto(console.url + "/cases").url.startswith(console.url + "/login")

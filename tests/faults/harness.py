@@ -35,7 +35,7 @@ from testkit.processes import REPO, Proc, free_port, spawn
 from tests.faults.services import PrivateServices
 
 KOERS = str(Path(sys.executable).parent / "koers")
-SECRET = "fault-suite-secret-key-of-at-least-32-bytes"
+SECRET = "Z5T82BSxUKedMVTGegEIhL6qYk-EPtNZs-i3EH_XcLg"
 TEMPLATE = "koers_faults_template"
 SECONDS_TIMERS = {"first_reminder": "PT4S", "second_reminder": "PT8S", "escalate_after": "PT12S",
                   "partial_follow_up": "PT4S"}  # fmt: skip

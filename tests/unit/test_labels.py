@@ -23,6 +23,8 @@ from workflows.states import (
     ProposalState,
     RoutingMethod,
     TimerState,
+    TokenScope,
+    TokenState,
 )
 
 LABELLED: list[tuple[type[StrEnum], object]] = [
@@ -32,6 +34,7 @@ LABELLED: list[tuple[type[StrEnum], object]] = [
     (InboundSource, labels.INBOUND_SOURCES), (DeadLetterState, labels.DEAD_LETTER_STATES), (Answer, labels.ANSWERS),
     (ContactForm, labels.CONTACT_FORMS), (CloseReason, labels.CLOSE_REASONS), (RoutingMethod, labels.ROUTING_METHODS),
     (AuditKind, labels.EVENTS), (FieldCertainty, labels.FIELD_CERTAINTIES), (ProposalState, labels.PROPOSAL_STATES),
+    (TokenScope, labels.TOKEN_SCOPES), (TokenState, labels.TOKEN_STATES),
 ]  # fmt: skip
 
 

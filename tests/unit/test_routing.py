@@ -20,7 +20,6 @@ from schema.reference import (
 )
 from workflows.model import LegacyMunicipality, Municipality
 from workflows.names import normalize_name
-from workflows.states import RoutingMethod
 from workflows.routing import (
     Alias,
     PostcodeArea,
@@ -28,6 +27,7 @@ from workflows.routing import (
     Woonplaats,
     route,
 )
+from workflows.states import RoutingMethod
 
 REGISTRY = load_registry()
 CURRENT = {m.cbs_code: m for m in iter_municipalities()}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from schema import migrate
+from schema.console_models import ApiToken
 from schema.db import make_engine, make_session_factory
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
@@ -27,13 +28,16 @@ from tests.fakes import FakeClock
 from workers.bootstrap import App, bootstrap
 from workers.services import Services, build_services
 from workers.settings import load_settings
+from workers.web import credentials
 from workers.web.accounts import add_user
+from workers.web.api_tokens import add_token
 from workers.web.app import create_app
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
 START = NOW - timedelta(days=10)  # when the cases came in and their workflows started
 PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "een nieuw wachtwoord van de gebruiker"
 LEEUWARDEN, GRONINGEN = "GM0080", "GM0014"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 REPLY = """From: Anne <{sender}>
@@ -62,6 +66,7 @@ class Ids:
     routing_case: int
     quarantined: int
     dead_letter: int
+    token: int
 
 
 @dataclass
@@ -91,8 +96,19 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+FAST_SCRYPT_N = 2**10
+
+
+@pytest.fixture(scope="package", autouse=True)
+def fast_password_hashes() -> Iterator[None]:
+    """Hash at N=2^10 in these tests (hundreds of logins); the strength itself is tested in test_passwords."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "SCRYPT_N", FAST_SCRYPT_N)
+        yield
+
+
+@pytest.fixture(scope="package")
+def template_db(tmp_path_factory: pytest.TempPathFactory, fast_password_hashes: None) -> Path:
     path = tmp_path_factory.mktemp("webdb") / "koers.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
@@ -188,8 +204,12 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         s.flush()
         query = select(OutboundEmail.case_id, OutboundEmail.id).where(OutboundEmail.kind == "notification")
         emails = {case_id: email_id for case_id, email_id in s.execute(query)}
+        add_token(s, "leverancier", NOW)
+        s.flush()
+        token = s.scalars(select(ApiToken.id).where(ApiToken.name == "leverancier")).one()
         return Ids(
-            lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined, dead.id
+            lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined, dead.id,
+            token,
         )
 
 
@@ -201,7 +221,7 @@ def world(tmp_path: Path, template_db: Path) -> Iterator[World]:
         {
             "KOERS_HOME": str(tmp_path),
             "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
-            "KOERS_SECRET_KEY": "web-test-secret-key-of-at-least-32-bytes",
+            "KOERS_SECRET_KEY": "kTqs1ax4YgU7u3JRFaiDfC3mQHQRGPWpP4du8m_zLLE",
         }
     )
     app = bootstrap(settings, clock=clock.now)
@@ -239,6 +259,8 @@ def page_paths(ids: Ids) -> list[str]:
         "/report",
         "/report.csv",
         "/users",
+        "/account",
+        "/tokens",
     ]
 
 
@@ -252,9 +274,14 @@ def action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:
         (f"/inbound/{ids.lw_inbound}/discard", {"reason": "al telefonisch verwerkt"}),
         (f"/dead-letters/{ids.dead_letter}/replay", {}),
         (f"/dead-letters/{ids.dead_letter}/discard", {"reason": "adres bestaat niet meer"}),
+        (f"/tokens/{ids.token}/revoke", {}),
+        ("/account/password", {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}),
+        ("/logout/everywhere", {}),
         ("/logout", {}),
     ]
 
 
-PAGE_COUNT, ACTION_COUNT = 13, 8  # parametrized tests index the lists above
-PUBLIC_PATHS = ["/login", "/healthz", "/metrics", "/api/intake", "/static/koers.css"]
+PAGE_COUNT, ACTION_COUNT = 15, 11  # parametrized tests index the lists above
+PUBLIC_PATHS = ["/login", "/login/sso", "/login/sso/callback", "/healthz", "/metrics", "/api/intake",
+                "/static/koers.css"]  # fmt: skip
+OWN_ACCOUNT_EVENTS = ("logout", "logout_everywhere", "password_changed")  # a user's actions on their own account

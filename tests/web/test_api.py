@@ -17,7 +17,7 @@ from workers.bootstrap import bootstrap
 from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
 from workers.settings import load_settings
-from workers.web.accounts import add_token
+from workers.web.api_tokens import add_token
 from workers.wiring import intake_service
 
 MIX = FeedMix(ambiguous=0.1, ineligible=0.1, invalid=0.1, duplicate=0.1)
@@ -64,7 +64,7 @@ def test_intake_answers_per_record_exactly_like_the_file_intake(world: World, to
             {
                 "KOERS_HOME": str(other),
                 "KOERS_DATABASE_URL": f"sqlite:///{other / 'koers.db'}",
-                "KOERS_SECRET_KEY": "x" * 40,
+                "KOERS_SECRET_KEY": "xQ_RwY1DAEWdOkq19P4KNJsGNvT7fw_H1A3MNG9N-mo",
             }
         ),
         clock=world.clock.now,
@@ -87,7 +87,7 @@ def test_intake_takes_one_record_and_marks_the_token_used(world: World, token: s
     assert (answer["received"], answer["accepted"]) == (1, 1)
     with world.session() as s:
         assert s.scalar(select(IntakeBatch.source).order_by(IntakeBatch.id.desc()).limit(1)) == "http:dji-feed"
-        assert s.scalar(select(ApiToken.last_used_at)) is not None
+        assert s.scalar(select(ApiToken.last_used_at).where(ApiToken.name == "dji-feed")) is not None
 
 
 def test_intake_rejects_a_list_item_that_is_not_an_object_and_keeps_the_rest(world: World, token: str) -> None:

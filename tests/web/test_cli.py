@@ -22,7 +22,7 @@ def env(tmp_path: Path, template_db: Path) -> dict[str, str]:
     return {
         "KOERS_HOME": str(tmp_path),
         "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
-        "KOERS_SECRET_KEY": "cli-test-secret-key-of-at-least-32-bytes",
+        "KOERS_SECRET_KEY": "x6wQ0rctZ-mTKnq_NHnp2w81qtTR5x3-ynSF-8Fjti0",
         "KOERS_CONFIG": "",
         "KOERS_BROKER_URL": "",
     }

@@ -6,6 +6,8 @@ only (``workers.web.scope``). Also: HTTP intake (``/api/intake``), ``/healthz`` 
 
 from __future__ import annotations
 
+# First: registers the ``{name:id}`` path convertor that the route modules use.
+from workers.web import params as params  # noqa: I001
 from workers.web.app import create_app
 
 __all__ = ["create_app"]

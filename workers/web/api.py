@@ -3,7 +3,7 @@
 ``POST /api/intake`` takes one intake record (a JSON object) or a list of them, exactly as the file
 intake reads them, and answers with the file intake's own summary: the same path, the same results.
 It authenticates with ``Authorization: Bearer <token>`` (``koers tokens add``) and ignores cookies,
-so it needs no CSRF token.
+so it needs no CSRF token. A token scoped to one municipality has its other records rejected.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from workers.feed_files import RawRecord
 from workers.metrics import CONTENT_TYPE, render_metrics
-from workers.web.accounts import token_owner
+from workers.web.api_tokens import TokenGrant, token_grant
 from workers.web.context import WebState, in_thread, state_of
 from workers.wiring import intake_service
 
@@ -27,10 +27,9 @@ MAX_RECORDS = 10_000
 BROKER_TIMEOUT = 2.0
 
 
-def _token_name(state: WebState, token: str) -> str | None:
+def _grant(state: WebState, token: str) -> TokenGrant | None:
     with state.app.sessions.begin() as session:
-        row = token_owner(session, token, state.now())
-        return row.name if row is not None else None
+        return token_grant(session, token, state.now())
 
 
 def _bearer(request: Request) -> str:
@@ -64,9 +63,10 @@ async def _limited_body(request: Request) -> bytes | None:
 
 async def intake(request: Request) -> Response:
     state = state_of(request)
-    name = await in_thread(_token_name, state, _bearer(request))
-    if name is None:
-        return _error("geen geldig API-token (Authorization: Bearer …)", 401, **{"WWW-Authenticate": "Bearer"})
+    grant = await in_thread(_grant, state, _bearer(request))
+    if grant is None:
+        return _error("geen geldig API-token (Authorization: Bearer …; verlopen en ingetrokken tokens gelden niet)",
+                      401, **{"WWW-Authenticate": "Bearer"})  # fmt: skip
     body = await _limited_body(request)
     if body is None:
         return _error(f"te groot: maximaal {MAX_BODY_BYTES // (1024 * 1024)} MB per verzoek", 413)
@@ -78,7 +78,8 @@ async def intake(request: Request) -> Response:
         return _error("verwacht één record (JSON-object) of een lijst van records", 400)
     if len(records) > MAX_RECORDS:
         return _error(f"te veel records: maximaal {MAX_RECORDS} per verzoek", 413)
-    summary = await in_thread(intake_service(state.app).ingest, records, f"http:{name}")
+    summary = await in_thread(intake_service(state.app).ingest, records, f"http:{grant.name}",
+                              only_municipality=grant.cbs_code)  # fmt: skip
     return JSONResponse(summary.to_json())
 
 

@@ -1,13 +1,13 @@
 """The console's app factory: routes, middleware, templates, error pages.
 
-Middleware, outermost first: security headers, the signed session cookie, CSRF on every
-state-changing request, then the login requirement. Routes live in one module per area.
+Middleware, outermost first: the client's address from a trusted proxy (``[web]
+trusted_proxies``; else the peer's), security headers (HSTS with Secure cookies), the
+server-side session, CSRF on every state-changing request, then the login requirement. Routes
+live in one module per area.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +15,35 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from workers.bootstrap import App
-from workers.services import Services, build_services, secret_key
+from workers.services import Services, build_services
 from workers.web import (
+    account_routes,
     api,
     auth,
     case_routes,
     dead_letter_routes,
     formatting,
     inbound_routes,
+    oidc,
     overview_routes,
     report_routes,
+    token_routes,
     triage_routes,
 )
-from workers.web.auth import IDLE_TIMEOUT, MAX_SESSION, LoginRequired
+from workers.web.auth import LoginRequired
 from workers.web.context import VIEWER_KEY, WebState
 from workers.web.csrf import CsrfMiddleware, ensure_csrf
+from workers.web.session_middleware import CookiePolicy, ServerSessions
+from workers.web.sessions import IDLE_TIMEOUT, SessionStore
 from workers.web.throttle import LoginThrottle
 from workflows import labels
 from workflows.model import case_reference
@@ -52,13 +57,15 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 class SecurityHeaders:
-    """CSP, no framing, no sniffing; ``no-store`` on everything but static files (pages hold case data)."""
+    """CSP, no framing, no sniffing, HSTS when ``hsts``; ``no-store`` but on static files (pages hold case data)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,16 +76,11 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if cacheable or h[0].lower() != b"cache-control"]
-                headers += SECURITY_HEADERS if cacheable else [*SECURITY_HEADERS, (b"cache-control", b"no-store")]
+                headers += self.headers if cacheable else [*self.headers, (b"cache-control", b"no-store")]
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def session_key(app: App) -> str:
-    """The cookie-signing key, derived from KOERS_SECRET_KEY so the raw key signs nothing else here."""
-    return hmac.new(secret_key(app.settings), b"koers-web-session-v1", hashlib.sha256).hexdigest()
 
 
 def _base_context(request: Request) -> dict[str, Any]:
@@ -101,7 +103,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-    if exc.status_code in (401, 403, 404, 405, 409) and "session" in request.scope:
+    if exc.status_code in (400, 401, 403, 404, 405, 409) and "session" in request.scope:
         state: WebState = request.app.state.koers
         context = {"status": exc.status_code, "message": exc.detail}
         return state.templates.TemplateResponse(request, "error.html", context, status_code=exc.status_code)
@@ -111,29 +113,34 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def _routes() -> list[BaseRoute]:
     return [
         *auth.routes, *overview_routes.routes, *case_routes.routes, *triage_routes.routes, *inbound_routes.routes,
-        *dead_letter_routes.routes, *report_routes.routes, *api.routes,
+        *dead_letter_routes.routes, *report_routes.routes, *api.routes, *account_routes.routes, *token_routes.routes,
+        *oidc.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]  # fmt: skip
 
 
 def create_app(app: App, services: Services | None = None, *, secure_cookies: bool = False) -> Starlette:
-    """The console for ``app``; ``secure_cookies`` marks the session cookie Secure (behind HTTPS)."""
+    """The console for ``app``; ``secure_cookies``: Secure cookies (``__Host-``) and HSTS (behind HTTPS).
+
+    ``koers web`` and ``koers run`` turn them on unless the console listens on loopback
+    (``workers.web.server.secure_by_default``).
+    """
+    web_settings = app.settings.web
+    cookies = CookiePolicy(secure=secure_cookies)
+    sessions = SessionStore(app.sessions, app.clock)
     middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(
-            SessionMiddleware,
-            secret_key=session_key(app),
-            session_cookie="koers_sessie",
-            max_age=MAX_SESSION,
-            same_site="lax",
-            https_only=secure_cookies,
-        ),
+        Middleware(SecurityHeaders, hsts=secure_cookies),
+        Middleware(ServerSessions, store=sessions, cookies=cookies),
         Middleware(CsrfMiddleware),
         Middleware(LoginRequired),
     ]
+    if web_settings.trusted_proxies:
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=list(web_settings.trusted_proxies)))
     web = Starlette(routes=_routes(), middleware=middleware, exception_handlers={HTTPException: _http_error})
     web.state.koers = WebState(app=app, services=services or build_services(app), templates=_templates(),
-                               throttle=LoginThrottle(), broker_url=app.settings.broker_url)  # fmt: skip
+                               throttle=LoginThrottle(app.sessions, app.clock), broker_url=app.settings.broker_url,
+                               sessions=sessions, cookies=cookies,
+                               sso=oidc.SingleSignOn(web_settings.oidc) if web_settings.oidc else None)  # fmt: skip
     return web
 
 

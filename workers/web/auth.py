@@ -1,18 +1,14 @@
-"""Login, logout and the middleware that requires a login on every page that is not public.
+"""Login, logout, "log out everywhere", and the middleware that requires a login on every page that is not public.
 
-The session cookie (signed, HttpOnly, SameSite=Lax) holds the user's id and two timestamps; the
-user is reloaded from the database on every request, so a deactivated user or a changed role
-takes effect at once. Sessions end after ``IDLE_TIMEOUT`` without a request and after
-``MAX_SESSION`` in all. Logins are throttled per username and per client address, and every
-attempt is an audit event.
+Sessions live on the server (``workers.web.sessions``): a login starts a new one (a new id, so
+no session id survives a login), logout ends it, "log out everywhere" ends every session of
+the user. Every login attempt is counted by the throttle before its password is hashed, and is
+an audit event.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import MutableMapping
-from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,125 +17,135 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schema import audit
 from schema.console_models import User
-from workers.web.accounts import authenticate
-from workers.web.context import VIEWER_KEY, WebState, flash, in_thread, redirect, render, state_of
+from workers.web.accounts import check_password, record_login
+from workers.web.context import VIEWER_KEY, WebState, client_address, in_thread, redirect, render, state_of, viewer_of
 from workers.web.csrf import ensure_csrf
-from workers.web.scope import Viewer
+from workers.web.session_middleware import ENDED_KEY, SESSION_KEY
+from workers.web.sessions import end_sessions
 from workflows.states import AuditKind
 
-IDLE_TIMEOUT = 30 * 60
-MAX_SESSION = 10 * 60 * 60
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/metrics"})
+PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback", "/healthz", "/metrics"})
 PUBLIC_PREFIXES = ("/static/", "/api/")
-
-
-def _load_viewer(state: WebState, session: MutableMapping[str, Any]) -> Viewer | None:
-    uid, seen, started = session.get("uid"), session.get("seen"), session.get("started")
-    now = time.time()
-    if not isinstance(uid, int) or not isinstance(seen, float | int) or not isinstance(started, float | int):
-        return None
-    if now - seen > IDLE_TIMEOUT or now - started > MAX_SESSION:
-        return None
-    with state.app.sessions() as db:
-        user = db.get(User, uid)
-        viewer = Viewer.of(user) if user is not None else None
-    if viewer is not None and now - seen > 60:
-        session["seen"] = now  # re-signs the cookie at most once a minute
-    return viewer
+REASONS = {  # why the login page is shown: ?reden=…
+    "verlopen": "Uw sessie is verlopen; log opnieuw in.",
+    "uitgelogd": "U bent uitgelogd.",
+    "overal": "U bent op al uw apparaten uitgelogd.",
+}
+BAD_LOGIN = "Gebruikersnaam of wachtwoord klopt niet."
 
 
 class LoginRequired:
-    """Lets a request through to a non-public path only with a valid session; else to the login page."""
+    """Lets a request through to a non-public path only with a live session; else to the login page."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        if scope["type"] != "http" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or VIEWER_KEY in scope:
             await self.app(scope, receive, send)
             return
-        session = scope["session"]
-        viewer = await in_thread(_load_viewer, scope["app"].state.koers, session)
-        if viewer is None:
-            if "uid" in session:  # a login that ended; an anonymous session keeps its CSRF token
-                _reset(session)
-                session["flash"] = [{"kind": "error", "text": "Uw sessie is verlopen; log opnieuw in."}]
-            ensure_csrf(session)
-            target = "/login?next=" + quote(path) if scope["method"] == "GET" and path != "/" else "/login"
-            await redirect(target)(scope, receive, send)
-            return
-        scope[VIEWER_KEY] = viewer
-        await self.app(scope, receive, send)
+        ensure_csrf(scope["session"])
+        query = {"reden": "verlopen"} if scope.get(ENDED_KEY) else {}
+        if scope["method"] == "GET" and path != "/":
+            query["next"] = path
+        await redirect("/login" + ("?" + urlencode(query, quote_via=quote) if query else ""))(scope, receive, send)
 
 
-def _reset(session: MutableMapping[str, Any]) -> None:
-    """A fresh anonymous session (new CSRF token): no fixation of a session across a login."""
-    session.clear()
-    ensure_csrf(session)
-
-
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else (another site, a scheme) becomes ``/``."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
 
 
 async def login_page(request: Request) -> Response:
-    if "uid" in request.session:
-        viewer = await in_thread(_load_viewer, state_of(request), request.session)
-        if viewer is not None:
-            return redirect("/")
-    return render(request, "login.html", {"next": _safe_next(request.query_params.get("next"))})
+    if VIEWER_KEY in request.scope:
+        return redirect("/")
+    state, params = state_of(request), request.query_params
+    context = {"next": safe_next(params.get("next")), "notice": REASONS.get(params.get("reden", "")),
+               "sso": state.sso.label if state.sso else None}  # fmt: skip
+    return render(request, "login.html", context)
+
+
+def start_session(request: Request, user_id: int, target: str) -> Response:
+    """End the session the browser came with (if any), start a new one, and go to ``target``."""
+    state = state_of(request)
+    old = request.scope.get(SESSION_KEY)
+    if old:
+        state.sessions.end(old)
+    request.scope[SESSION_KEY] = None  # nothing of the old session is written back
+    response = redirect(target)
+    response.headers.append("set-cookie", state.cookies.session_cookie(state.sessions.start(user_id)))
+    response.headers.append("set-cookie", state.cookies.clear(state.cookies.csrf_name))
+    return response
 
 
 def _attempt(state: WebState, username: str, password: str, address: str) -> User | None:
+    user = check_password(state.app.sessions, username, password)
     now = state.now()
     with state.app.sessions.begin() as db:
-        user = authenticate(db, username, password, now)
+        if user is not None:
+            record_login(db, user, password, now)
         event = AuditKind.LOGIN if user is not None else AuditKind.LOGIN_FAILED
         audit.record(db, event, actor=f"web:{username[:100]}", at=now, details={"address": address})
-        if user is not None:
-            db.expunge(user)
-        return user
+    return user
+
+
+def _login_error(request: Request, context: dict[str, object], message: str, status: int) -> Response:
+    return render(request, "login.html", {**context, "error": message, "sso": None}, status=status)
 
 
 async def login(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username", "")).strip().lower()[:100]
     password = str(form.get("password", ""))[:1000]
-    target = _safe_next(str(form.get("next", "/")))
-    state = state_of(request)
-    address = request.client.host if request.client else "onbekend"
-    if state.throttle.is_blocked(username, address):
-        message = "Te veel mislukte pogingen. Probeer het over een kwartier opnieuw."
-        return render(request, "login.html", {"next": target, "error": message, "username": username}, status=429)
+    context: dict[str, object] = {"next": safe_next(str(form.get("next", "/"))), "username": username,
+                                  "notice": None}  # fmt: skip
+    state, address = state_of(request), client_address(request)
+    wait = await in_thread(state.throttle.take, username, address)
+    if wait is not None:
+        response = _login_error(request, context, f"Te veel pogingen. Probeer het over {wait} seconden opnieuw.", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = await in_thread(_attempt, state, username, password, address)
     if user is None:
-        state.throttle.failed(username, address)
-        message = "Gebruikersnaam of wachtwoord klopt niet."
-        return render(request, "login.html", {"next": target, "error": message, "username": username}, status=401)
-    state.throttle.succeeded(username)
-    _reset(request.session)
-    request.session.update({"uid": user.id, "seen": time.time(), "started": time.time()})
-    return redirect(target)
+        return _login_error(request, context, BAD_LOGIN, 401)
+    await in_thread(state.throttle.succeeded, username, address)
+    return start_session(request, user.id, str(context["next"]))
 
 
-def _audit_logout(state: WebState, actor: str) -> None:
+def _end(state: WebState, session_id: str | None, actor: str, user_id: int | None) -> None:
     with state.app.sessions.begin() as db:
-        audit.record(db, AuditKind.LOGOUT, actor=actor, at=state.now())
+        if user_id is not None:
+            ended = end_sessions(db, user_id)
+            audit.record(db, AuditKind.LOGOUT_EVERYWHERE, actor=actor, at=state.now(), details={"sessions": ended})
+        else:
+            audit.record(db, AuditKind.LOGOUT, actor=actor, at=state.now())
+    if session_id:
+        state.sessions.end(session_id)
+
+
+async def _logout(request: Request, everywhere: bool) -> Response:
+    viewer, state = viewer_of(request), state_of(request)
+    await in_thread(_end, state, request.scope.get(SESSION_KEY), viewer.actor, viewer.id if everywhere else None)
+    request.scope[SESSION_KEY] = None
+    response = redirect("/login?reden=" + ("overal" if everywhere else "uitgelogd"))
+    response.headers.append("set-cookie", state.cookies.clear(state.cookies.session_name))
+    return response
 
 
 async def logout(request: Request) -> Response:
-    viewer = request.scope[VIEWER_KEY]
-    await in_thread(_audit_logout, state_of(request), viewer.actor)
-    _reset(request.session)
-    flash(request, "U bent uitgelogd.")
-    return redirect("/login")
+    return await _logout(request, everywhere=False)
+
+
+async def logout_everywhere(request: Request) -> Response:
+    return await _logout(request, everywhere=True)
 
 
 routes = [
     Route("/login", login_page, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
+    Route("/logout/everywhere", logout_everywhere, methods=["POST"]),
 ]

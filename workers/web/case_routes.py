@@ -10,8 +10,9 @@ from starlette.routing import Route
 
 from schema.case_store import CaseActionError
 from workers.web.case_view import case_view, event_summary
-from workers.web.context import WebState, flash, in_thread, int_param, redirect, render, state_of, viewer_of
+from workers.web.context import WebState, flash, in_thread, redirect, render, state_of, viewer_of
 from workers.web.outcome_form import OutcomeFormError, form_choices, parse_outcome_form
+from workers.web.params import page_param
 from workers.web.queries import PAGE_SIZE, board_summary, case_list, deadline_board, municipalities
 from workers.web.scope import Viewer, case_or_404, email_or_404, municipality_filter, open_case_or_404
 from workflows.labels import CASE_STATES
@@ -51,7 +52,7 @@ async def cases(request: Request) -> Response:
         "state": params.get("status") or None,
         "cbs_code": _municipality_param(viewer, params.get("gemeente")),
         "review": params.get("beoordelen") == "1",
-        "page": max(int_param(params.get("pagina"), 1), 1),
+        "page": page_param(params.get("pagina")),
     }
     context = await in_thread(_cases, state_of(request), viewer, filters)
     pages = max((context["total"] + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -124,8 +125,8 @@ async def post_clear_review(request: Request) -> Response:
 routes = [
     Route("/deadlines", board),
     Route("/cases", cases),
-    Route("/cases/{case_id:int}", case_page),
-    Route("/emails/{email_id:int}", email_page),
-    Route("/cases/{case_id:int}/outcome", post_outcome, methods=["POST"]),
-    Route("/cases/{case_id:int}/clear-review", post_clear_review, methods=["POST"]),
+    Route("/cases/{case_id:id}", case_page),
+    Route("/emails/{email_id:id}", email_page),
+    Route("/cases/{case_id:id}/outcome", post_outcome, methods=["POST"]),
+    Route("/cases/{case_id:id}/clear-review", post_clear_review, methods=["POST"]),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +20,12 @@ from starlette.templating import Jinja2Templates
 from workers.bootstrap import App
 from workers.services import Services
 from workers.web.scope import Viewer
-from workers.web.throttle import LoginThrottle
+
+if TYPE_CHECKING:
+    from workers.web.oidc import SingleSignOn
+    from workers.web.session_middleware import CookiePolicy
+    from workers.web.sessions import SessionStore
+    from workers.web.throttle import LoginThrottle
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 VIEWER_KEY = "koers.viewer"
@@ -37,6 +42,9 @@ class WebState:
     templates: Jinja2Templates
     throttle: LoginThrottle
     broker_url: str | None
+    sessions: SessionStore
+    cookies: CookiePolicy
+    sso: SingleSignOn | None = None
 
     def now(self) -> datetime:
         return self.app.clock()
@@ -77,15 +85,6 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def int_param(value: str | None, default: int = 0) -> int:
-    try:
-        return int(value or default)
-    except ValueError:
-        return default
-
-
-def date_param(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy says (``[web] trusted_proxies``)."""
+    return request.client.host if request.client else "onbekend"

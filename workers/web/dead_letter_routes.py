@@ -77,7 +77,7 @@ async def post_discard(request: Request) -> Response:
 
 routes = [
     Route("/dead-letters", dead_letters),
-    Route("/dead-letters/{dead_letter_id:int}", dead_letter_page),
-    Route("/dead-letters/{dead_letter_id:int}/replay", post_replay, methods=["POST"]),
-    Route("/dead-letters/{dead_letter_id:int}/discard", post_discard, methods=["POST"]),
+    Route("/dead-letters/{dead_letter_id:id}", dead_letter_page),
+    Route("/dead-letters/{dead_letter_id:id}/replay", post_replay, methods=["POST"]),
+    Route("/dead-letters/{dead_letter_id:id}/discard", post_discard, methods=["POST"]),
 ]

@@ -135,7 +135,7 @@ async def post_discard(request: Request) -> Response:
 
 routes = [
     Route("/review", review_queue),
-    Route("/inbound/{inbound_id:int}", message_page),
-    Route("/inbound/{inbound_id:int}/outcome", post_outcome, methods=["POST"]),
-    Route("/inbound/{inbound_id:int}/discard", post_discard, methods=["POST"]),
+    Route("/inbound/{inbound_id:id}", message_page),
+    Route("/inbound/{inbound_id:id}/outcome", post_outcome, methods=["POST"]),
+    Route("/inbound/{inbound_id:id}/discard", post_discard, methods=["POST"]),
 ]

@@ -21,7 +21,8 @@ from schema.report_queries import UNKNOWN_PROVINCE as UNKNOWN
 from schema.report_queries import monitoring_report
 from workers.report_export import report_csv
 from workers.web.charts import month_label, province_bars, trend_lines
-from workers.web.context import WebState, date_param, in_thread, render, state_of, viewer_of
+from workers.web.context import WebState, in_thread, render, state_of, viewer_of
+from workers.web.params import date_param
 from workers.web.queries import municipalities
 from workers.web.scope import Viewer, municipality_filter
 from workflows.states import AuditKind

@@ -6,11 +6,14 @@ personal data.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 
 import uvicorn
 from starlette.applications import Starlette
+
+from workers.settings import Settings
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -19,6 +22,26 @@ def parse_listen(listen: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"verwacht HOST:POORT, niet {listen!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def is_loopback(listen: str) -> bool:
+    """Whether ``listen`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    host, _ = parse_listen(listen)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: reachable from elsewhere, as far as Koers can tell
+
+
+def secure_cookies_for(settings: Settings, listen: str, flag: bool | None = None) -> bool:
+    """Secure cookies and HSTS: the command-line flag, else ``[web] secure_cookies``, else unless on loopback."""
+    if flag is not None:
+        return flag
+    if settings.web.secure_cookies is not None:
+        return settings.web.secure_cookies
+    return not is_loopback(listen)
 
 
 def server_config(web: Starlette, listen: str) -> uvicorn.Config:

@@ -66,5 +66,5 @@ async def post_assign(request: Request) -> Response:
 
 routes = [
     Route("/triage", triage),
-    Route("/triage/{case_id:int}", post_assign, methods=["POST"]),
+    Route("/triage/{case_id:id}", post_assign, methods=["POST"]),
 ]
