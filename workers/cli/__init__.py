@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
+from schema.private_files import PRIVATE_UMASK
 from workers.cli.cases import case
 from workers.cli.db import db
 from workers.cli.dead_letters import dead_letters
@@ -52,6 +54,9 @@ cli.add_command(report)
 
 
 def main() -> None:
+    # Everything Koers writes (database, spool, key, intake results) holds personal data: owner-only from
+    # the start, also what a library (SQLite's journal, a log handler) creates on Koers' behalf.
+    os.umask(PRIVATE_UMASK)
     try:
         cli(prog_name="koers")
     except ConfigError as exc:

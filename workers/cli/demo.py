@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from schema import migrate
 from schema.models import CaseRow, MunicipalityRow
+from schema.private_files import private_dir
 from schema.reference_sync import sync_reference_data
 from schema.report_queries import monitoring_report
 from schema.runtime_models import InboundMessage, OutboundEmail
@@ -56,8 +57,7 @@ def _demo_app(seed: int | None) -> tuple[App, int]:
     timers = dict(settings.timers) | {k: parse_duration(v) for k, v in DEMO_TIMERS.items()}
     settings = replace(settings, timers=timers, sweep_interval=0.5, relay_interval=0.2, reconcile_interval=5.0)
     if settings.database_url.startswith("sqlite"):
-        folder = settings.home / "demo"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(settings.home / "demo")
         for leftover in [*folder.glob("koers.db*"), *folder.glob("spool/*.eml")]:
             leftover.unlink()
         settings = replace(settings, home=folder, database_url=f"sqlite:///{folder / 'koers.db'}")
