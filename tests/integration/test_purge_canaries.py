@@ -29,9 +29,9 @@ from schema.models import AuditEvent, CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.report_queries import monitoring_report
 from schema.runtime_models import InboundMessage, OutboundEmail
+from testkit.flow import fast_settings
 from tests.conftest import PG_URL
 from tests.integration.test_replies import process, reply
-from testkit.flow import fast_settings
 from workers.bootstrap import App, bootstrap
 from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
