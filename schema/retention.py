@@ -48,7 +48,8 @@ def purge_closed_cases(session: Session, *, now: datetime, retention: timedelta,
     # purged_at first: the audit trigger lets only a purged case's rows lose values.
     session.execute(update(CaseRow).where(CaseRow.id.in_(ids)).values(
         dji_id=literal("verwijderd:", String) + cast(CaseRow.id, String), surname="[verwijderd]",
-        given_names="[verwijderd]", birth_date=PURGED_BIRTH_DATE, street=None, house_number=None, postcode=None, woonplaats=None, gemeente_given=None, phone=None, email=None,
+        given_names="[verwijderd]", birth_date=PURGED_BIRTH_DATE, street=None, house_number=None, postcode=None,
+        woonplaats=None, gemeente_given=None, phone=None, email=None,
         outcome_note=None, routing_evidence={}, review_reason=None, purged_at=now,
     ))  # fmt: skip
     session.execute(update(IntakeRecord).where(IntakeRecord.case_id.in_(ids)).values(raw=null(), dji_id=None))

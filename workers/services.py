@@ -80,7 +80,10 @@ def build_services(app: App, mailer: Mailer | None = None) -> Services:
     settings = app.settings
     calendar = WorkdayCalendar()
     contacts = Contacts(settings)
-    mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir)
+    try:
+        mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir)
+    except ValueError as exc:  # KOERS_SMTP_URL cannot be read: the message names the key
+        raise ConfigError(str(exc)) from exc
     signature = settings.sender.split("<", 1)[0].strip() or "Zelfmelders 3Noord"
     key = secret_key(settings)
     composer = EmailComposer(Renderer(signature=signature), contacts, calendar, key, settings.sender,

@@ -28,6 +28,7 @@ from schema.report_queries import monitoring_report
 from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
+from workers.cli.preflight import require_broker, require_smtp
 from workers.cli.processes import configure_logging
 from workers.demo import MISSING_EXTRA, has_faker
 from workers.demo.staff_simulation import StaffSimulation
@@ -84,6 +85,8 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
+    require_broker(app.settings.broker_url)
+    require_smtp(app.settings.smtp_url)
     port = _free_port()
     running = start(app, worker_threads=4, scheduler=True, gateway_listen=f"127.0.0.1:{port}")
     staff = StaffSimulation(app.sessions, app.settings, secret_key(app.settings), ("127.0.0.1", port), seed)

@@ -10,6 +10,7 @@ import click
 import uvicorn
 
 from workers.bootstrap import bootstrap
+from workers.cli.preflight import require_schema
 from workers.cli.processes import configure_logging
 from workers.web.accounts import AccountError, add_token, add_user, deactivate_user, list_users
 from workers.web.app import create_app
@@ -24,6 +25,7 @@ def web(listen: str | None, secure_cookies: bool, verbose: bool) -> None:
     """De webconsole: overzicht, deadlines, zaken, beoordelen, dead letters, rapportage."""
     configure_logging(verbose)
     app = bootstrap()
+    require_schema(app)
     address = listen or app.settings.web_listen
     try:
         config = server_config(create_app(app, secure_cookies=secure_cookies), address)

@@ -1,7 +1,8 @@
 """The console's app factory: routes, middleware, templates, error pages.
 
-Middleware, outermost first: security headers, the signed session cookie, CSRF on every
-state-changing request, then the login requirement. Routes live in one module per area.
+Middleware, outermost first: security headers, the error page for what nobody expected, the
+signed session cookie, CSRF on every state-changing request, then the login requirement.
+Routes live in one module per area.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from workers.web import (
 from workers.web.auth import IDLE_TIMEOUT, MAX_SESSION, LoginRequired
 from workers.web.context import VIEWER_KEY, WebState
 from workers.web.csrf import CsrfMiddleware, ensure_csrf
+from workers.web.error_page import ErrorPage
 from workers.web.throttle import LoginThrottle
 from workflows import labels
 from workflows.model import case_reference
@@ -120,6 +122,7 @@ def create_app(app: App, services: Services | None = None, *, secure_cookies: bo
     """The console for ``app``; ``secure_cookies`` marks the session cookie Secure (behind HTTPS)."""
     middleware = [
         Middleware(SecurityHeaders),
+        Middleware(ErrorPage),  # inside the headers: the error page gets them too
         Middleware(
             SessionMiddleware,
             secret_key=session_key(app),
