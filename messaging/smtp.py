@@ -136,6 +136,25 @@ class SmtpMailer:
                 _abandon(state)  # interrupted mid-conversation (e.g. dramatiq's time limit): start afresh
                 raise
 
+    def check(self, timeout: float = 10) -> None:
+        """Connect as sending would (greeting, STARTTLS, AUTH) and quit: a process's check at its start.
+
+        Raises:
+            MailError: the relay cannot be used (``TransientMailError`` when it is down or refuses us).
+        """
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._check(timeout))
+        except MailError:
+            raise
+        except Exception as exc:
+            raise_classified(exc)
+        finally:
+            loop.close()
+
+    async def _check(self, timeout: float) -> None:
+        await _quit(await self._connect(timeout))
+
     def close(self) -> None:
         """Close every thread's connection and loop; a later ``send`` simply reconnects."""
         with self._states_lock:
@@ -188,10 +207,10 @@ class SmtpMailer:
             reply += f" (gedeeltelijk: {len(refused)} van {len(envelope.recipients)} ontvangers geweigerd: {codes})"
         return clean_reply(reply)
 
-    async def _connect(self) -> _Connection:
+    async def _connect(self, timeout: float | None = None) -> _Connection:
         target = self.target
         conn = _Connection(
-            hostname=target.hostname, port=target.port, timeout=self._timeout, use_tls=target.implicit_tls,
+            hostname=target.hostname, port=target.port, timeout=timeout or self._timeout, use_tls=target.implicit_tls,
             start_tls=None if target.starttls and not target.implicit_tls else False,
             tls_context=self._tls_context, cert_bundle=target.cafile,
         )  # fmt: skip

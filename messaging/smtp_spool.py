@@ -8,6 +8,7 @@ Invariants:
   file, so at-least-once delivery upstream still spools each email once.
 - Each file appears whole: written aside under a hidden name, fsynced, then ``os.replace``-d.
 - One process owns a spool folder: the id index is read from the folder once, then kept in memory.
+- Owner-only: the folder is created 0700 and each file 0600 (letters carry names and addresses).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+
+from schema.private_files import create_private, private_dir
 
 __all__ = ["SpoolMailer"]
 
@@ -43,12 +47,31 @@ class SpoolMailer:
                 index[key] = existing = self._write(key, message.as_bytes())
         return f"spooled {existing}"
 
+    def remove(self, message_ids: Iterable[str]) -> int:
+        """Delete the spooled files of these Message-IDs (a purged case's mail); returns how many.
+
+        A file is found by its name, which holds its Message-ID's key: no message is opened or read.
+        """
+        keys = {spool_key(message_id) for message_id in message_ids if message_id}
+        if not keys or not self.directory.is_dir():
+            return 0
+        removed = 0
+        with self._lock:
+            for path in self.directory.glob("*-*.eml"):
+                if path.stem.split("-", 1)[1] in keys:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            index = self._index or {}
+            for key in keys:
+                index.pop(key, None)
+        return removed
+
     def close(self) -> None:
         """Nothing to close; present so that both mailers can be closed alike."""
 
     def _load_index(self) -> dict[str, Path]:
         if self._index is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             files = sorted(self.directory.glob("*-*.eml"), reverse=True)
             self._index = {path.stem.split("-", 1)[1]: path for path in files}  # the oldest file wins
         return self._index
@@ -57,7 +80,7 @@ class SpoolMailer:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         final = self.directory / f"{stamp}-{key}.eml"
         temporary = self.directory / f".{uuid.uuid4().hex}.tmp"
-        with temporary.open("wb") as fh:
+        with os.fdopen(create_private(temporary), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

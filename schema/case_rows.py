@@ -52,6 +52,7 @@ class LockedCase(NamedTuple):
     workflow: str | None
     workflow_version: int | None
     workflow_progress: dict[str, Any] | None
+    purged_at: datetime | None
     province: str | None
     has_emails: bool
 
@@ -76,7 +77,7 @@ class LockedCase(NamedTuple):
         return InstanceState.restore(self.workflow_progress, status)
 
 
-_LOCKED_COLUMNS = [CASES.c[name] for name in LockedCase._fields[:20]]
+_LOCKED_COLUMNS = [CASES.c[name] for name in LockedCase._fields[:-2]]  # all but province and has_emails
 LOCK_CASE = (
     select(*_LOCKED_COLUMNS, _MUNICIPALITIES.c.province,
            exists().where(EMAILS.c.case_id == CASES.c.id).label("has_emails"))

@@ -111,11 +111,15 @@ class CaseStore:
         the case's queued emails then, and the reconciler re-nudges any email left queued.
 
         Raises:
-            CaseActionError: there is no such case.
+            CaseActionError: there is no such case, or its personal data was purged (nothing may
+                bring any back: a late reply is kept as mail of no case).
         """
         found = session.connection().execute(LOCK_CASE, {"case_id": case_id}).one_or_none()
         if found is None:
             raise CaseActionError(f"zaak {case_id} bestaat niet")
+        if found.purged_at is not None:
+            raise CaseActionError(f"zaak {case_reference(case_id)} is na de bewaartermijn opgeschoond en kan niet "
+                                  "meer veranderen")  # fmt: skip
         return OpenCase(self, session, LockedCase._make(found), sends_itself=sends_itself)
 
 

@@ -7,24 +7,28 @@ server heals without a failed request.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.private_files import create_private, private_dir
+
 
 def make_engine(url: str, pool_size: int = 5, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``; for a SQLite file, create its folder first.
+    """Create an engine for ``url``; for a SQLite file, create its folder (0700) and the file (0600) first.
 
     ``pool_size`` (PostgreSQL): the connections kept open. A process should keep one per thread that
     uses the database: a connection beyond the pool is closed when returned, so a worker with more
     threads than pooled connections would connect anew (a new server backend) for most transactions.
     """
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_database(Path(path))
         kwargs.setdefault("hide_parameters", True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -35,6 +39,14 @@ def make_engine(url: str, pool_size: int = 5, **kwargs: Any) -> Engine:
     kwargs.setdefault("hide_parameters", True)
     kwargs.setdefault("max_overflow", 10)
     return create_engine(url, pool_size=pool_size, **kwargs)
+
+
+def _create_private_database(path: Path) -> None:
+    """An empty file is an empty SQLite database: created here as 0600, SQLite keeps that mode for its
+    -wal and -shm files, so the database never exists readable by others, whatever the umask."""
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(create_private(path))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -44,3 +44,20 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+class SchemaOutdatedError(RuntimeError):
+    """The database's schema is not the one this Koers was built for (``current`` None: never upgraded)."""
+
+    def __init__(self, current: str | None, head: str | None, *, known: bool = True) -> None:
+        super().__init__(f"database at revision {current}, code at {head}")
+        self.current, self.head, self.known = current, head, known
+
+
+def require_current(engine: Engine) -> None:
+    """Raise ``SchemaOutdatedError`` unless the database is at the newest migration (a process's start)."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+        known = current is None or any(script.revision == current for script in scripts.walk_revisions())
+        raise SchemaOutdatedError(current, head, known=known)

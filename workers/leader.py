@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from pathlib import Path
 from typing import IO, Protocol
 
 from sqlalchemy import Connection, Engine, text
+
+from schema.private_files import create_private, private_dir
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x4B4F455253  # "KOERS"
@@ -75,8 +78,8 @@ class FileLeaderLock:
     def try_acquire(self) -> bool:
         if self._handle is not None:
             return True
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self._path.open("a")
+        private_dir(self._path.parent)
+        handle = os.fdopen(create_private(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -15,10 +15,10 @@ from typing import Any
 import dramatiq
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from schema import retention
 from workers import periodic
 from workers.bootstrap import App
 from workers.leader import LeaderLock, make_leader_lock
+from workers.purge import purge
 from workflows.states import TimerState
 
 log = logging.getLogger(__name__)
@@ -80,14 +80,7 @@ class KoersScheduler:
                                                                      self._windows))
 
     def purge(self) -> int:
-        def job() -> dict[str, int]:
-            with self._app.sessions.begin() as session:
-                now, keep = self._app.clock(), self._app.settings.retention
-                cases = retention.purge_closed_cases(session, now=now, retention=keep, actor="scheduler")
-                records = retention.purge_unlinked_records(session, now=now, retention=keep)
-            return {"cases": cases, "records": records}
-
-        return self._guarded("retention", job)
+        return self._guarded("retention", lambda: purge(self._app, actor="scheduler"))
 
     def _guarded(self, name: str, job: Callable[[], dict[str, int]], beat_when_idle: bool = True) -> int:
         if not self.is_leader:

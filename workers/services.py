@@ -6,6 +6,7 @@ here, so nothing binds to a broker or a database at import time.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from messaging.email_message import make_message_id
 from messaging.render import Renderer
 from messaging.smtp import Mailer, make_mailer
 from schema.case_store import CaseStore, Nudges
+from schema.private_files import private_dir, write_private
 from workers import queues
 from workers.bootstrap import App
 from workers.contacts import Contacts
@@ -53,17 +55,35 @@ def secret_key(settings: Settings) -> bytes:
         raise ConfigError("KOERS_SECRET_KEY ontbreekt (minstens 32 willekeurige tekens)")
     path: Path = settings.home / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32), encoding="ascii")
-        path.chmod(0o600)
+        _create_key_file(path)
     return path.read_text(encoding="ascii").strip().encode()
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key as 0600 from the start; when two processes start at once, the first key wins.
+
+    The key is written whole under a name of this process and then hard-linked into place: the link
+    fails when the file exists already, so nobody ever reads a half-written or replaced key.
+    """
+    private_dir(path.parent)
+    aside = path.with_name(f".secret.key.{os.getpid()}")
+    write_private(aside, secrets.token_urlsafe(32).encode("ascii"))
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    finally:
+        aside.unlink()
 
 
 def build_services(app: App, mailer: Mailer | None = None) -> Services:
     settings = app.settings
     calendar = WorkdayCalendar()
     contacts = Contacts(settings)
-    mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir)
+    try:
+        mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir)
+    except ValueError as exc:  # KOERS_SMTP_URL cannot be read: the message names the key
+        raise ConfigError(str(exc)) from exc
     signature = settings.sender.split("<", 1)[0].strip() or "Zelfmelders 3Noord"
     key = secret_key(settings)
     composer = EmailComposer(Renderer(signature=signature), contacts, calendar, key, settings.sender,

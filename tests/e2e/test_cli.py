@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import AuditEvent, CaseRow
 from tests.conftest import PG_URL
+from tests.integration.test_file_modes import loose_modes, umask
 from workers.cli import cli
 from workers.demo.synthetic import FeedMix, generate_records, write_feed
 
@@ -129,9 +130,11 @@ def test_purge_clears_personal_data_of_long_closed_cases_only(pg_env: dict[str, 
 
 def test_the_readme_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
-    result = koers("demo", "--cases", "40", "--wait", "90", "--no-console", env={**env, "KOERS_HOME": str(tmp_path)},
-                   timeout=240)  # fmt: skip
+    with umask(0o022):  # the usual default, under which the demo's files were readable by everyone
+        result = koers("demo", "--cases", "40", "--wait", "90", "--no-console",
+                       env={**env, "KOERS_HOME": str(tmp_path / "home")}, timeout=240)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Zaken per status" in result.stdout and "notification     sent" in result.stdout
     assert "Antwoorden van gemeenten" in result.stdout and "Monitoring" in result.stdout
-    assert list((tmp_path / "demo" / "spool").glob("*.eml"))
+    assert list((tmp_path / "home" / "demo" / "spool").glob("*.eml"))
+    assert loose_modes(tmp_path / "home") == {}  # the feed with names, the database, the letters: owner-only

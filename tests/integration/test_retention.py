@@ -34,7 +34,7 @@ def test_closed_cases_lose_their_personal_data_after_retention(sessions: session
         purged = purge_closed_cases(session, now=NOW, retention=timedelta(days=365), actor="test")
         purge_unlinked_records(session, now=NOW, retention=timedelta(days=365))
 
-    assert purged == 1
+    assert purged.cases == 1
     with sessions() as session:
         gone = session.get(CaseRow, old)
         kept = [session.get(CaseRow, c) for c in (recent, open_)]

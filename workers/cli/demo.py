@@ -22,11 +22,13 @@ from sqlalchemy import func, select
 
 from schema import migrate
 from schema.models import CaseRow, MunicipalityRow
+from schema.private_files import private_dir
 from schema.reference_sync import sync_reference_data
 from schema.report_queries import monitoring_report
 from schema.runtime_models import InboundMessage, OutboundEmail, ReplyProposal
 from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
+from workers.cli.preflight import require_broker, require_smtp
 from workers.cli.processes import configure_logging
 from workers.demo import MISSING_EXTRA, has_faker
 from workers.demo.staff_simulation import StaffSimulation
@@ -56,8 +58,7 @@ def _demo_app(seed: int | None) -> tuple[App, int]:
     timers = dict(settings.timers) | {k: parse_duration(v) for k, v in DEMO_TIMERS.items()}
     settings = replace(settings, timers=timers, sweep_interval=0.5, relay_interval=0.2, reconcile_interval=5.0)
     if settings.database_url.startswith("sqlite"):
-        folder = settings.home / "demo"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(settings.home / "demo")
         for leftover in [*folder.glob("koers.db*"), *folder.glob("spool/*.eml")]:
             leftover.unlink()
         settings = replace(settings, home=folder, database_url=f"sqlite:///{folder / 'koers.db'}")
@@ -84,6 +85,8 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)
+    require_broker(app.settings.broker_url)
+    require_smtp(app.settings.smtp_url)
     port = _free_port()
     running = start(app, worker_threads=4, scheduler=True, gateway_listen=f"127.0.0.1:{port}")
     staff = StaffSimulation(app.sessions, app.settings, secret_key(app.settings), ("127.0.0.1", port), seed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from schema.private_files import PRIVATE_FILE, private_dir, write_private
 from workers.bootstrap import App, bootstrap
 from workers.feed_files import FeedError, iter_feed
 from workers.intake import IntakeService, IntakeSummary
@@ -101,7 +104,7 @@ def watch(directory: Path, interval: float, once: bool) -> None:
     app = bootstrap()
     service = intake_service(app)
     for sub in ("processed", "failed"):
-        (directory / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(directory / sub)
     seen: dict[Path, tuple[int, float]] = {}
     while True:
         for path in sorted(p for p in directory.iterdir() if _is_feed_candidate(p)):
@@ -127,16 +130,20 @@ def process_dropped_file(app: App, service: IntakeService, directory: Path, path
     try:
         summary = service.ingest(iter_feed(path), str(path.name))
     except FeedError as exc:
-        target = directory / "failed" / path.name
-        shutil.move(str(path), target)
-        target.with_name(target.name + ".result.json").write_text(
-            json.dumps({"error": str(exc)}, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        _file_away(directory / "failed", path, {"error": str(exc)})
         click.echo(f"{path.name}: mislukt — {exc}")
         return
-    target = directory / "processed" / path.name
-    shutil.move(str(path), target)
-    target.with_name(target.name + ".result.json").write_text(
-        json.dumps(summary.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    _file_away(directory / "processed", path, summary.to_json())
     click.echo(f"{path.name}: {summary.received} ontvangen, {summary.counts['accepted']} geaccepteerd")
+
+
+def _file_away(folder: Path, path: Path, result: dict[str, object]) -> None:
+    """Move the feed into ``folder`` (0700) and write its result beside it (0600)."""
+    target = folder / path.name
+    shutil.move(str(path), target)
+    # The feed was written by its supplier, with their mode; it holds names and addresses. A file of
+    # another account cannot be changed, and the 0700 folder keeps it from everyone else anyway.
+    with contextlib.suppress(PermissionError):
+        os.chmod(target, PRIVATE_FILE)
+    data = json.dumps(result, ensure_ascii=False, indent=2).encode("utf-8")
+    write_private(target.with_name(target.name + ".result.json"), data)

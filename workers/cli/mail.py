@@ -11,6 +11,7 @@ import click
 from messaging.inbound import MessageTooLargeError
 from schema.runtime_models import InboundMessage
 from workers.bootstrap import bootstrap
+from workers.cli.preflight import require_schema
 from workers.cli.processes import configure_logging
 from workers.inbound_store import store_inbound
 from workers.mail_gateway import MAX_MESSAGE_BYTES, GatewayHandler, own_address, start_gateway
@@ -27,6 +28,7 @@ def mail_gateway(listen: str | None, verbose: bool) -> None:
     """SMTP-server voor antwoorden: slaat elk bericht op vóór het 250 antwoordt."""
     configure_logging(verbose)
     app = bootstrap()
+    require_schema(app)  # it stores every message before answering 250: the tables must be there
     address = listen or app.settings.inbound_listen
     handler = GatewayHandler(app.sessions, app.clock, app.settings.reply_domain, (own_address(app.settings.sender),))
     controller = start_gateway(handler, address)

@@ -9,7 +9,8 @@ import click
 from schema import migrate
 from schema.reference_sync import sync_reference_data
 from workers.bootstrap import bootstrap
-from workers.queues import ALL_QUEUES
+from workers.cli.preflight import require_broker, require_schema, require_smtp
+from workers.queues import ALL_QUEUES, OUTGOING_MAIL
 from workers.runner import start, wait_for_signal
 
 
@@ -22,6 +23,8 @@ def configure_logging(verbose: bool, level: int = logging.INFO) -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     # aiosmtpd logs every DATA line at DEBUG: message text (names, notes) must never reach a log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # Alembic says at INFO that it looked at the schema, on every start-up check.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @click.command()
@@ -38,6 +41,10 @@ def worker(queues: str, threads: int, verbose: bool) -> None:
     unknown = set(selected) - set(ALL_QUEUES)
     if unknown:
         raise click.BadParameter(f"onbekende wachtrij(en): {', '.join(sorted(unknown))}", param_hint="--queues")
+    require_schema(app)
+    require_broker(app.settings.broker_url)
+    if OUTGOING_MAIL in selected:
+        require_smtp(app.settings.smtp_url)
     running = start(app, worker_threads=threads, queues=selected)
     logging.getLogger("koers").info("worker: %d threads on %s", threads, ", ".join(selected))
     wait_for_signal()
@@ -51,6 +58,8 @@ def scheduler(verbose: bool) -> None:
     """Timers vegen, de outbox publiceren en achterstanden herstellen (één leider tegelijk)."""
     configure_logging(verbose)
     app = bootstrap()
+    require_schema(app)
+    require_broker(app.settings.broker_url)
     running = start(app, scheduler=True)
     logging.getLogger("koers").info("scheduler started (leader: %s)", running.scheduler and running.scheduler.is_leader)
     wait_for_signal()
@@ -65,9 +74,11 @@ def run(threads: int, verbose: bool) -> None:
     """Alles in één proces: werkers en planner (standaard op SQLite met een interne broker)."""
     configure_logging(verbose)
     app = bootstrap(threads=threads + 4)  # and the scheduler, the mail gateway and the console
-    migrate.upgrade(app.engine)
+    migrate.upgrade(app.engine)  # a fresh home gets its database here: `koers run` needs nothing done first
     with app.sessions.begin() as session:
         sync_reference_data(session)
+    require_broker(app.settings.broker_url)
+    require_smtp(app.settings.smtp_url)
     running = start(app, worker_threads=threads, scheduler=True, gateway_listen=app.settings.inbound_listen,
                     web_listen=app.settings.web_listen)  # fmt: skip
     click.echo(f"koers run: console op http://{app.settings.web_listen}/ (gebruikers: koers users add)")

@@ -11,8 +11,9 @@ import json
 
 import click
 
-from schema.retention import due_for_purge, purge_closed_cases, purge_unlinked_records
+from schema.retention import due_for_purge
 from workers.bootstrap import bootstrap
+from workers.purge import purge as run_purge
 
 
 @click.command()
@@ -22,29 +23,26 @@ def purge(dry_run: bool, as_json: bool) -> None:
     """Verwijder persoonsgegevens van zaken die langer dan de bewaartermijn gesloten zijn.
 
     De zaak blijft bestaan met gemeente, data, strafduur, status en uitkomst (voor de
-    rapportage), net als het auditlog; namen, adres, contactgegevens, toelichtingen, het
-    ruwe aanleverrecord en de ruwe antwoordmails verdwijnen. De bewaartermijn komt uit de
+    rapportage), net als het auditlog (wat er gebeurde, wanneer en door wie); namen, adres,
+    contactgegevens, toelichtingen, vrije tekst in het auditlog, het ruwe aanleverrecord, de
+    ruwe antwoordmails en de e-mails in de spoolmap verdwijnen. De bewaartermijn komt uit de
     configuratie (`retention`, standaard een jaar).
     """
     app = bootstrap()
-    retention, actor = app.settings.retention, f"cli:{getpass.getuser()}"
+    actor = f"cli:{getpass.getuser()}"
     try:
         with app.sessions() as session:
-            due = due_for_purge(session, now=app.clock(), retention=retention)
-        done = {"cases": 0, "records": 0}
+            due = due_for_purge(session, now=app.clock(), retention=app.settings.retention)
+        done = {"cases": 0, "records": 0, "spool_files": 0}
         if not dry_run:
-            while True:  # batches of 5,000, each its own transaction, so a long purge keeps its progress
-                with app.sessions.begin() as session:
-                    n = purge_closed_cases(session, now=app.clock(), retention=retention, actor=actor)
-                if n == 0:
-                    break
-                done["cases"] += n
+            def progress(cases: int) -> None:
                 if not as_json:
-                    click.echo(f"zaken opgeschoond: {done['cases']} van {due['cases']}", err=True)
-            with app.sessions.begin() as session:
-                done["records"] = purge_unlinked_records(session, now=app.clock(), retention=retention)
+                    click.echo(f"zaken opgeschoond: {cases} van {due['cases']}", err=True)
+
+            done = run_purge(app, actor=actor, progress=progress)
     finally:
         app.dispose()
+    retention = app.settings.retention
     result = {"dry_run": dry_run, "retention_days": retention.days, "due": due, "purged": done}
     if as_json:
         click.echo(json.dumps(result))
@@ -53,4 +51,4 @@ def purge(dry_run: bool, as_json: bool) -> None:
                    f"records/mails zouden worden opgeschoond (niets gewijzigd)")  # fmt: skip
     else:
         click.echo(f"bewaartermijn {retention.days} dagen: {done['cases']} zaken en {done['records']} losse "
-                   f"records/mails opgeschoond")  # fmt: skip
+                   f"records/mails opgeschoond, {done['spool_files']} e-mailbestanden verwijderd")  # fmt: skip

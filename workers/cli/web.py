@@ -12,6 +12,7 @@ import uvicorn
 
 from schema.console_models import ApiToken
 from workers.bootstrap import bootstrap
+from workers.cli.preflight import require_schema
 from workers.cli.processes import configure_logging
 from workers.web.accounts import AccountError, add_user, deactivate_user, list_users, set_password
 from workers.web.api_tokens import DEFAULT_LIFETIME, MAX_LIFETIME, add_token, list_tokens, revoke_token, token_state
@@ -30,6 +31,7 @@ def web(listen: str | None, secure_cookies: bool | None, verbose: bool) -> None:
     """De webconsole: overzicht, deadlines, zaken, beoordelen, dead letters, rapportage."""
     configure_logging(verbose)
     app = bootstrap()
+    require_schema(app)
     address = listen or app.settings.web_listen
     try:
         secure = secure_cookies_for(app.settings, address, secure_cookies)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import unicodedata
 from bisect import bisect
 from collections import Counter, defaultdict, deque
@@ -44,6 +45,8 @@ from string import ascii_uppercase
 from typing import Literal
 
 from faker import Faker
+
+from schema.private_files import create_private
 
 DEFAULT_REFERENCE_DIR = Path(__file__).resolve().parents[2] / "schema" / "reference"
 EXAMPLE_EMAIL_DOMAINS = ("example.nl", "example.com", "voorbeeld.example")
@@ -287,7 +290,8 @@ def write_feed(
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown feed format {fmt!r}; use 'csv' or 'jsonl'")
     count = 0
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    path.unlink(missing_ok=True)  # created anew, owner-only: the feed holds names and addresses
+    with os.fdopen(create_private(path), "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=FIELDS, delimiter=delimiter, restval="")
         if fmt == "csv":
             writer.writeheader()

@@ -1,9 +1,9 @@
 """The console's app factory: routes, middleware, templates, error pages.
 
 Middleware, outermost first: the client's address from a trusted proxy (``[web]
-trusted_proxies``; else the peer's), security headers (HSTS with Secure cookies), the
-server-side session, CSRF on every state-changing request, then the login requirement. Routes
-live in one module per area.
+trusted_proxies``; else the peer's), security headers (HSTS with Secure cookies), the error page for
+what nobody expected, the server-side session, CSRF on every state-changing request, then the login
+requirement. Routes live in one module per area.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from workers.web import (
 from workers.web.auth import LoginRequired
 from workers.web.context import VIEWER_KEY, WebState
 from workers.web.csrf import CsrfMiddleware, ensure_csrf
+from workers.web.error_page import ErrorPage
 from workers.web.session_middleware import CookiePolicy, ServerSessions
 from workers.web.sessions import IDLE_TIMEOUT, SessionStore
 from workers.web.throttle import LoginThrottle
@@ -130,6 +131,7 @@ def create_app(app: App, services: Services | None = None, *, secure_cookies: bo
     sessions = SessionStore(app.sessions, app.clock)
     middleware = [
         Middleware(SecurityHeaders, hsts=secure_cookies),
+        Middleware(ErrorPage),  # inside the headers: the error page gets them too
         Middleware(ServerSessions, store=sessions, cookies=cookies),
         Middleware(CsrfMiddleware),
         Middleware(LoginRequired),
