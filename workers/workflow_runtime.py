@@ -13,10 +13,9 @@ from datetime import datetime
 from schema import timer_store
 from schema.case_store import CaseActionError, CaseStore
 from workers.errors import PermanentError
+from workflows.definitions import trigger_of
 from workflows.events import TimerFired
 from workflows.states import TimerState
-
-SELF_REPORT_TRIGGER = "case_accepted"
 
 
 class WorkflowRuntime:
@@ -27,10 +26,10 @@ class WorkflowRuntime:
         self._clock = clock
 
     def start_case(self, case_id: int) -> None:
-        """Start the workflow of an accepted case; a case already started is left alone."""
+        """Start the workflow of an accepted case's group; a case already started is left alone."""
         try:
             with self.store.case(case_id) as case:
-                case.start(self._clock(), SELF_REPORT_TRIGGER)
+                case.start(self._clock(), trigger_of(case.group))
         except CaseActionError as exc:
             raise PermanentError(str(exc)) from exc
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REPO
 from workflows import labels
 from workflows.commands import CloseReason, EmailKind, Recipient
-from workflows.model import Answer, CaseState, ContactForm, IntakeResult
+from workflows.model import Answer, CaseState, ContactForm, IntakeResult, TargetGroup
 from workflows.states import (
     AuditKind,
     DeadLetterState,
@@ -29,7 +29,8 @@ LABELLED: list[tuple[type[StrEnum], object]] = [
     (InboundState, labels.INBOUND_STATES), (InboundState, labels.INBOUND_OUTCOMES), (MessageKind, labels.MESSAGE_KINDS),
     (InboundSource, labels.INBOUND_SOURCES), (DeadLetterState, labels.DEAD_LETTER_STATES), (Answer, labels.ANSWERS),
     (ContactForm, labels.CONTACT_FORMS), (CloseReason, labels.CLOSE_REASONS), (RoutingMethod, labels.ROUTING_METHODS),
-    (AuditKind, labels.EVENTS),
+    (AuditKind, labels.EVENTS), (TargetGroup, labels.TARGET_GROUPS), (TargetGroup, labels.GROUP_PERSONS),
+    (TargetGroup, labels.GROUP_DEADLINES),
 ]  # fmt: skip
 
 
