@@ -56,6 +56,7 @@ __all__ = [
 ]  # fmt: skip
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+DETAINEE = TargetGroup.DETAINEE
 DEFAULT_TEAM = "Team Zorg en Veiligheid"
 _CBS_CODE = re.compile(r"^GM\d{4}$")
 _MONTHS = (
@@ -156,7 +157,7 @@ class Renderer:
         cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """The case notification to the municipality's mailbox, with the letter attached."""
-        context = _flat_fields(data) | _reply_context(FIELD_LABELS)
+        context = _flat_fields(data) | _reply_context(FIELD_LABELS, TargetGroup.SELF_REPORTER)
         context |= {
             "sentence_band": sentence_band(data.sentence_days),
             "address_line": _address_line(data),
@@ -170,7 +171,7 @@ class Renderer:
         cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """The case notification for a detainee: prepare the release; no letter, nothing to the home address."""
-        context = _flat_fields(data) | _reply_context(FIELD_LABELS) | {"group": TargetGroup.DETAINEE}
+        context = _flat_fields(data) | _reply_context(FIELD_LABELS, DETAINEE) | {"group": DETAINEE}
         context |= {"sentence_band": sentence_band(data.sentence_days), "address_line": _address_line(data)}
         return self._email("notification", context, cbs_code, to, message_id, reply_to, None,
                            template="detainee_notification")  # fmt: skip
@@ -180,7 +181,7 @@ class Renderer:
         in_reply_to: str | None = None, second: bool = False, cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """A first (or, with ``second``, a second) reminder: no outcome recorded yet."""
-        context = asdict(data) | _reply_context(FIELD_LABELS)
+        context = asdict(data) | _reply_context(FIELD_LABELS, data.group)
         kind = "second_reminder" if second else "reminder"
         return self._email(kind, context, cbs_code, to, message_id, reply_to, in_reply_to)
 
@@ -196,7 +197,7 @@ class Renderer:
     ) -> OutgoingEmail:  # fmt: skip
         """Contact was recorded, actions are unknown: ask for the missing fields only."""
         context = asdict(data) | {"contact_form_label": _contact_form_label(data.outcome)}
-        context |= _reply_context(_missing_fields(data.outcome))
+        context |= _reply_context(_missing_fields(data.outcome), data.group)
         return self._email("follow_up", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
     def confirmation(
@@ -219,7 +220,7 @@ class Renderer:
         unknown = [key for key in data.needed if key not in FIELD_LABELS]
         if unknown:
             raise ValueError(f"onbekende antwoordvelden: {unknown}")
-        context = asdict(data) | _reply_context(data.needed)
+        context = asdict(data) | _reply_context(data.needed, data.group)
         return self._email("ask_back", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
     def _email(
@@ -268,12 +269,13 @@ def _address_line(data: NotificationData | DetaineeNotificationData) -> str:
     return ", ".join(p for p in (street, place) if p) or "onbekend"
 
 
-def _reply_context(keys: Iterable[str]) -> dict[str, Any]:
+def _reply_context(keys: Iterable[str], group: TargetGroup) -> dict[str, Any]:
     """The empty reply block for ``keys`` and, per field in block order, what the templates say about it."""
     fields = fields_of(keys)
     return {
         "reply_block": empty_block(f.key for f in fields),
-        "reply_fields": [{"key": f.key, "label": f.label, "hint": f.hint, "question": f.question} for f in fields],
+        "reply_fields": [{"key": f.key, "label": f.label, "hint": f.hint, "question": f.ask(label_of_person(group))}
+                         for f in fields],
     }
 
 
