@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.case_queries import case_details
 from schema.models import CaseRow
 from schema.runtime_models import OutboundEmail
 from testkit.flow import COORDINATORS, fast_settings, mailbox, wait_until
@@ -121,6 +122,11 @@ def _run_flow(app: App, sink: SmtpSink, tmp_path: Path, clock: ShiftedClock, rel
     assert (case.workflow, case.workflow_version, case.state, case.urgent) == (
         "short_sentenced_detainee", 1, "escalated", False)  # fmt: skip
     _check_detainee_mail(sink)
+    with app.sessions() as session:
+        shown = case_details(session, "DJI-D-1")  # what `koers case show --json` prints
+    assert shown is not None and (shown["group"], shown["report_date"], shown["release_date"]) == (
+        "detainee", None, str(today + timedelta(days=2)))  # fmt: skip
+    assert shown["workflow"] == {"definition": "short_sentenced_detainee", "version": 1}
     # ... while the self-reporter beside it runs the self-reporter definition, with the letter
     self_reporter = _case(app.sessions, "DJI-S-1")
     assert (self_reporter.target_group, self_reporter.workflow) == ("self_reporter", "self_reporter_3noord")
