@@ -154,3 +154,12 @@ def test_a_single_string_for_institutions_is_an_error_naming_the_key(tmp_path: P
 
     with pytest.raises(ConfigError, match="koers.detainee_institutions"):
         load_settings({"KOERS_CONFIG": str(config), "KOERS_HOME": str(tmp_path)})
+
+
+@pytest.mark.parametrize("field", ["group", "release_date", "custody_since"])
+def test_a_name_in_a_new_field_is_never_echoed(field: str) -> None:
+    # A shifted column puts a name where the group or a date belongs: the reasons name the field only.
+    found = errors(validate(**{field: "Kanariezqxw Vogeltjevrkm"}))
+
+    assert [f for f, _ in found] == [field]
+    assert not any("Kanarie" in message or "Vogeltje" in message for _, message in found)
