@@ -35,7 +35,7 @@ DEFAULT_TIMERS = {
     "escalate_after": "15 werkdagen",
     "escalate_before_report": "5 werkdagen",
     "partial_follow_up": "5 werkdagen",
-    "escalate_before_release": "10 werkdagen",  # the planned widening to short-sentenced detainees
+    "escalate_before_release": "10 werkdagen",  # detainees: escalate this long before the release date
 }
 
 

@@ -35,7 +35,8 @@ NAME = "short_sentenced_detainee"
 VERSION = 1
 TRIGGER = "detainee_in_custody"
 DEADLINE_FIELD = "release_date"
-# Not (yet) a key of the shared [timers] config table, so the definition carries its own default.
+# A key of the [timers] config table (workers.settings has the same default); a caller that builds the
+# definition from fewer timers (tests, benchmarks) gets this one.
 ESCALATE_BEFORE_RELEASE_KEY = "escalate_before_release"
 DEFAULT_ESCALATE_BEFORE_RELEASE = Duration.of_workdays(10)
 
