@@ -101,11 +101,14 @@ def _group_of(values: Mapping[str, object], conflicts: set[str]) -> TargetGroup 
     value = values.get("group")
     if value is None:
         return TargetGroup.SELF_REPORTER
-    return _GROUP_KEYS.get(_group_key(value)) if isinstance(value, str) else None
+    if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH:  # its error comes from the field's own check
+        return None
+    return _GROUP_KEYS.get(_group_key(value))
 
 
 def _group_key(text: str) -> str:
-    return normalise_field_name(text)  # the same leniency as a header name: case, spaces, dashes
+    """The same leniency as a header name (case, spaces, dashes), without its cache: values are the feed's."""
+    return re.sub(r"[\s-]+", "_", text.strip()).lower()
 
 
 def _rule(name: str, group: TargetGroup | None) -> str | None:

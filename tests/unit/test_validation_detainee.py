@@ -163,3 +163,14 @@ def test_a_name_in_a_new_field_is_never_echoed(field: str) -> None:
 
     assert [f for f, _ in found] == [field]
     assert not any("Kanarie" in message or "Vogeltje" in message for _, message in found)
+
+
+def test_an_absurdly_long_group_is_a_length_error_and_is_not_kept_in_a_cache() -> None:
+    found = errors(validate(group="detainee" + " " * 100_000 + "x"))
+
+    assert found == [("group", "te lang (meer dan 200 tekens)")]
+    from workflows.intake import normalise_field_name
+
+    before = normalise_field_name.cache_info().currsize
+    validate(group="y" * 150)
+    assert normalise_field_name.cache_info().currsize == before  # header names only: a value never fills it
