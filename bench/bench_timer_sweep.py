@@ -41,11 +41,11 @@ def owner(engine: Engine) -> int:
     now = datetime.now(UTC)
     with engine.begin() as conn:
         case_id = conn.execute(text(
-            "INSERT INTO cases (dji_id, surname, given_names, birth_date, sentence_days, report_date, institution, "
-            "state, urgent, routing_method, routing_evidence, routing_candidates, created_at, updated_at, "
+            "INSERT INTO cases (dji_id, surname, given_names, birth_date, sentence_days, target_group, report_date, "
+            "institution, state, urgent, routing_method, routing_evidence, routing_candidates, created_at, updated_at, "
             "outcome_contact, outcome_actions, outcome_life_domains, outcome_known_to_care) VALUES ('BENCH-1', "
-            "'Bench', 'Timer', '1980-01-01', 14, :report, 'PI Veenhuizen', 'notified', false, 'code', '{}', '[]', "
-            ":now, :now, 'unknown', 'unknown', '[]', 'unknown') RETURNING id"
+            "'Bench', 'Timer', '1980-01-01', 14, 'self_reporter', :report, 'PI Veenhuizen', 'notified', false, 'code', "
+            "'{}', '[]', :now, :now, 'unknown', 'unknown', '[]', 'unknown') RETURNING id"
         ), {"report": date(2099, 1, 1), "now": now}).scalar_one()  # fmt: skip
     return int(case_id)
 

@@ -34,7 +34,7 @@ from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from typing import Any
 
-from workflows.model import Outcome
+from workflows.model import Outcome, TargetGroup
 
 # C0 controls (CR, LF, NUL, TAB...), DEL, C1 controls (incl. NEL) and the Unicode line/paragraph
 # separators: all of them can end a header line in some parser.
@@ -105,16 +105,42 @@ class NotificationData:
 
 
 @dataclass(frozen=True)
-class ReminderData:
-    """A (second) reminder: the reference and the deadline, no personal data."""
+class DetaineeNotificationData:
+    """The case notification for a detainee: who, in which institution, released when. No letter: the
+    person is inside, so nothing goes to the home address; no phone or email: they cannot be reached there.
+    The address is the one on record, which is why the municipality is theirs."""
 
     case_ref: str
     municipality_name: str
-    report_date: date
+    release_date: date
+    days_left: int
+    custody_since: date
+    institution: str
+    sentence_days: int
+    given_names: str
+    surname: str
+    birth_date: date
+    reason: str
+    routed_by: str
+    street: str | None = None
+    house_number: str | None = None
+    postcode: str | None = None
+    woonplaats: str | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class ReminderData:
+    """A (second) reminder: the reference and the deadline (the group's date), no personal data."""
+
+    case_ref: str
+    municipality_name: str
+    deadline: date
     days_left: int
     notified_on: date
     working_days_waited: int
     urgent: bool = False
+    group: TargetGroup = TargetGroup.SELF_REPORTER
 
 
 @dataclass(frozen=True)
@@ -124,12 +150,13 @@ class EscalationData:
     case_ref: str
     municipality_name: str
     cbs_code: str
-    report_date: date
+    deadline: date
     days_left: int
     reason: str
     notified_mailbox: str | None
     notified_on: date | None
     reminders_sent: int = 0
+    group: TargetGroup = TargetGroup.SELF_REPORTER
 
 
 @dataclass(frozen=True)
@@ -138,9 +165,10 @@ class FollowUpData:
 
     case_ref: str
     municipality_name: str
-    report_date: date
+    deadline: date
     days_left: int
     outcome: Outcome
+    group: TargetGroup = TargetGroup.SELF_REPORTER
 
 
 @dataclass(frozen=True)
@@ -150,6 +178,7 @@ class ConfirmationData:
     case_ref: str
     municipality_name: str
     outcome: Outcome
+    group: TargetGroup = TargetGroup.SELF_REPORTER
 
 
 @dataclass(frozen=True)
@@ -163,6 +192,7 @@ class AskBackData:
     unreadable: tuple[str, ...]
     needed: tuple[str, ...]
     read: tuple[tuple[str, str], ...] = ()  # (field key, value as Koers wrote it) of what was read and recorded
+    group: TargetGroup = TargetGroup.SELF_REPORTER
 
 
 @dataclass(frozen=True)
@@ -172,6 +202,7 @@ class ProposalData:
     case_ref: str
     proposal: Outcome
     needed: tuple[str, ...] = ()
+    group: TargetGroup = TargetGroup.SELF_REPORTER
 
 
 def make_message_id(kind: str, case_id: int, sequence: int, domain: str) -> str:

@@ -12,6 +12,12 @@ cached; ``StrictUndefined`` makes a misspelt variable fail loudly instead of pri
 
 Minimal data: only the notification carries the person's details (staff need them to act);
 reminders, escalations, follow-ups, confirmations and ask-backs carry the case reference only.
+
+Groups: a self-reporter's notification carries the letter to the person's home; a detainee's has
+its own text (``detainee_notification``: the person is inside, the municipality prepares the
+release) and no letter. The other emails serve both groups: each template gets ``group``,
+``person`` ("zelfmelder", "gedetineerde") and ``deadline`` (the report date, the release date) and
+says "vrijlating" where a self-reporter's text says "meldingsdatum".
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from messaging.email_message import (
     AskBackData,
     Attachment,
     ConfirmationData,
+    DetaineeNotificationData,
     EscalationData,
     FollowUpData,
     NotificationData,
@@ -41,16 +48,17 @@ from messaging.email_message import (
 from messaging.letter import LetterData, LetterLayout, build_pdf, recipient_lines, split_letter_text
 from messaging.reply_block import FIELD_LABELS, empty_block, fields_of
 from messaging.reply_block import field as reply_field
-from workflows.labels import ANSWERS, CONTACT_FORMS
-from workflows.model import Answer, Outcome
+from workflows.labels import ANSWERS, CONTACT_FORMS, GROUP_PERSONS
+from workflows.model import Answer, Outcome, TargetGroup
 
 __all__ = [
-    "AskBackData", "Attachment", "ConfirmationData", "EscalationData", "FollowUpData", "LetterData",
-    "NotificationData", "OutgoingEmail", "ProposalData", "ReminderData", "Renderer", "dutch_date", "make_message_id",
-    "proposal_summary",
+    "AskBackData", "Attachment", "ConfirmationData", "DetaineeNotificationData", "EscalationData", "FollowUpData",
+    "LetterData", "NotificationData", "OutgoingEmail", "ProposalData", "ReminderData", "Renderer", "dutch_date",
+    "make_message_id", "proposal_summary",
 ]  # fmt: skip
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+DETAINEE = TargetGroup.DETAINEE
 DEFAULT_TEAM = "Team Zorg en Veiligheid"
 _CBS_CODE = re.compile(r"^GM\d{4}$")
 _MONTHS = (
@@ -151,7 +159,7 @@ class Renderer:
         cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """The case notification to the municipality's mailbox, with the letter attached."""
-        context = _flat_fields(data) | _reply_context(FIELD_LABELS)
+        context = _flat_fields(data) | _reply_context(FIELD_LABELS, TargetGroup.SELF_REPORTER)
         context |= {
             "sentence_band": sentence_band(data.sentence_days),
             "address_line": _address_line(data),
@@ -160,12 +168,22 @@ class Renderer:
         attachment = Attachment(_letter_filename(data.case_ref), "application/pdf", letter_pdf)
         return self._email("notification", context, cbs_code, to, message_id, reply_to, None, (attachment,))
 
+    def detainee_notification(
+        self, data: DetaineeNotificationData, *, to: str | Sequence[str], reply_to: str, message_id: str,
+        cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """The case notification for a detainee: prepare the release; no letter, nothing to the home address."""
+        context = _flat_fields(data) | _reply_context(FIELD_LABELS, DETAINEE) | {"group": DETAINEE}
+        context |= {"sentence_band": sentence_band(data.sentence_days), "address_line": _address_line(data)}
+        return self._email("notification", context, cbs_code, to, message_id, reply_to, None,
+                           template="detainee_notification")  # fmt: skip
+
     def reminder(
         self, data: ReminderData, *, to: str | Sequence[str], reply_to: str, message_id: str,
         in_reply_to: str | None = None, second: bool = False, cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """A first (or, with ``second``, a second) reminder: no outcome recorded yet."""
-        context = asdict(data) | _reply_context(FIELD_LABELS)
+        context = asdict(data) | _reply_context(FIELD_LABELS, data.group)
         kind = "second_reminder" if second else "reminder"
         return self._email(kind, context, cbs_code, to, message_id, reply_to, in_reply_to)
 
@@ -181,7 +199,7 @@ class Renderer:
     ) -> OutgoingEmail:  # fmt: skip
         """Contact was recorded, actions are unknown: ask for the missing fields only."""
         context = asdict(data) | {"contact_form_label": _contact_form_label(data.outcome)}
-        context |= _reply_context(_missing_fields(data.outcome))
+        context |= _reply_context(_missing_fields(data.outcome), data.group)
         return self._email("follow_up", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
     def confirmation(
@@ -190,7 +208,7 @@ class Renderer:
     ) -> OutgoingEmail:  # fmt: skip
         """Confirms what was recorded, so that the sender can correct a misreading."""
         context = asdict(data) | {
-            "recorded": _recorded_lines(data.outcome),
+            "recorded": _recorded_lines(data.outcome, label_of_person(data.group)),
             "is_partial": data.outcome.is_partial,
             "correction_example": reply_field("actions").line(ANSWERS[Answer.YES]),
         }
@@ -204,7 +222,7 @@ class Renderer:
         unknown = [key for key in data.needed if key not in FIELD_LABELS]
         if unknown:
             raise ValueError(f"onbekende antwoordvelden: {unknown}")
-        context = asdict(data) | _reply_context(data.needed)
+        context = asdict(data) | _reply_context(data.needed, data.group)
         context["read"] = [(FIELD_LABELS.get(key, key), value) for key, value in data.read]
         return self._email("ask_back", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
@@ -213,15 +231,19 @@ class Renderer:
         in_reply_to: str | None = None, cbs_code: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         """What Koers read from the sender's own words, in one plain sentence, to confirm with "ja"."""
-        context = {"case_ref": data.case_ref, "summary": proposal_summary(data.proposal)} | _reply_context(data.needed)
+        context = {"case_ref": data.case_ref, "summary": proposal_summary(data.proposal),
+                   "group": data.group} | _reply_context(data.needed, data.group)  # fmt: skip
         return self._email("proposal", context, cbs_code, to, message_id, reply_to, in_reply_to)
 
     def _email(
         self, kind: str, context: dict[str, Any], cbs_code: str | None, to: str | Sequence[str], message_id: str,
         reply_to: str | None, in_reply_to: str | None, attachments: tuple[Attachment, ...] = (),
+        template: str | None = None,
     ) -> OutgoingEmail:  # fmt: skip
         case_ref = str(context["case_ref"])
-        text = self.template(f"{kind}.txt.j2", cbs_code).render(context | {"signature": self._signature})
+        group = TargetGroup(context.get("group", TargetGroup.SELF_REPORTER))
+        context = context | {"signature": self._signature, "group": group.value, "person": label_of_person(group)}
+        text = self.template(f"{template or kind}.txt.j2", cbs_code).render(context)
         subject, _, body = text.lstrip("\n").partition("\n")
         headers = {"X-Koers-Reference": case_ref, "X-Koers-Kind": kind}
         if in_reply_to:
@@ -238,7 +260,12 @@ class Renderer:
         )
 
 
-def _flat_fields(data: LetterData | NotificationData) -> dict[str, Any]:
+def label_of_person(group: TargetGroup) -> str:
+    """One person of ``group`` as the emails name them: "zelfmelder", "gedetineerde"."""
+    return GROUP_PERSONS[group]
+
+
+def _flat_fields(data: LetterData | NotificationData | DetaineeNotificationData) -> dict[str, Any]:
     """The fields of a dataclass whose values are all str, int, bool, date or None: ``asdict`` without
     its deep copy, which cost a twentieth of a letter."""
     return dict(vars(data))
@@ -248,18 +275,19 @@ def _letter_filename(case_ref: str) -> str:
     return f"brief-{case_ref}.pdf"
 
 
-def _address_line(data: NotificationData) -> str:
+def _address_line(data: NotificationData | DetaineeNotificationData) -> str:
     street = " ".join(p for p in (data.street, data.house_number) if p)
     place = " ".join(p for p in (data.postcode, data.woonplaats) if p)
     return ", ".join(p for p in (street, place) if p) or "onbekend"
 
 
-def _reply_context(keys: Iterable[str]) -> dict[str, Any]:
+def _reply_context(keys: Iterable[str], group: TargetGroup) -> dict[str, Any]:
     """The empty reply block for ``keys`` and, per field in block order, what the templates say about it."""
     fields = fields_of(keys)
     return {
         "reply_block": empty_block(f.key for f in fields),
-        "reply_fields": [{"key": f.key, "label": f.label, "hint": f.hint, "question": f.question} for f in fields],
+        "reply_fields": [{"key": f.key, "label": f.label, "hint": f.hint, "question": f.ask(label_of_person(group))}
+                         for f in fields],
     }
 
 
@@ -293,12 +321,12 @@ def _contact_form_label(outcome: Outcome) -> str | None:
     return CONTACT_FORMS[outcome.contact_form] if outcome.contact_form else None
 
 
-def _recorded_lines(outcome: Outcome) -> list[tuple[str, str]]:
+def _recorded_lines(outcome: Outcome, person: str) -> list[tuple[str, str]]:
     """What was recorded, in the block's words; contact and its form on one line, unknowns said as such."""
     contact = ANSWERS[outcome.contact]
     if outcome.contact_form is not None:
         contact += f" ({CONTACT_FORMS[outcome.contact_form]})"
-    lines = [("Contact met de zelfmelder", contact), (FIELD_LABELS["actions"], ANSWERS[outcome.actions])]
+    lines = [(f"Contact met de {person}", contact), (FIELD_LABELS["actions"], ANSWERS[outcome.actions])]
     for f in (reply_field("life_domains"), reply_field("known_to_care"), reply_field("note")):
         value = f.write(outcome) or f.unknown
         if value:

@@ -61,6 +61,7 @@ class ReplyField:
     ``read`` turns the text after the key into ``(value, issues)`` (``None``: not answered);
     ``write`` gives the Dutch text staff would type for an outcome's value, ``None`` when the
     outcome does not know it; ``unknown`` is what they type for a value they do not know.
+    ``question`` may name the person as ``{person}`` ("zelfmelder", "gedetineerde"): ``ask`` fills it in.
     """
 
     key: str
@@ -80,6 +81,10 @@ class ReplyField:
     def keys(self) -> tuple[str, ...]:
         """Every key spelling the reader accepts, the label first, lower case."""
         return (self.label.lower(), *self.synonyms)
+
+    def ask(self, person: str) -> str:
+        """The question about this field, for a case about ``person``."""
+        return self.question.replace("{person}", person)
 
     def line(self, value: str | None = None) -> str:
         """The block line with ``value`` after the colon; without one, the empty line with its hint."""
@@ -137,7 +142,7 @@ FIELDS: Final[tuple[ReplyField, ...]] = (
         key="contact",
         label="Contact",
         hint=_YES_NO,
-        question=f"Was er contact met de zelfmelder? {_FILL_IN_YES_NO}",
+        question=f"Was er contact met de {{person}}? {_FILL_IN_YES_NO}",
         synonyms=_spellings("contact gehad|is er contact geweest"),
         read=read_answer,
         # Always written, "onbekend" included: a block without Contact is asked back.
@@ -175,7 +180,7 @@ FIELDS: Final[tuple[ReplyField, ...]] = (
         key="known_to_care",
         label="Al bekend bij hulpverlening",
         hint=_YES_NO,
-        question=f"Was de zelfmelder al bekend bij hulpverlening? {_FILL_IN_YES_NO}",
+        question=f"Was de {{person}} al bekend bij hulpverlening? {_FILL_IN_YES_NO}",
         synonyms=_spellings(
             "bekend bij hulpverlening|bekend bij de hulpverlening|bekend bij zorg|al bekend|bekend|"
             "known to care services|known to care"

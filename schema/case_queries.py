@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +27,15 @@ def case_details(session: Session, dji_id: str) -> dict[str, Any] | None:
         "reference": case_reference(case.id),
         "state": case.state,
         "urgent": case.urgent,
-        "report_date": case.report_date.isoformat(),
+        "group": case.target_group,
+        # Each group has its own dates; the other group's are null (ck_cases_group_dates).
+        "report_date": _iso(case.report_date),
+        "release_date": _iso(case.release_date),
+        "custody_since": _iso(case.custody_since),
         "institution": case.institution,
+        "workflow": (
+            {"definition": case.workflow, "version": case.workflow_version} if case.workflow is not None else None
+        ),
         "sentence_days": case.sentence_days,
         "municipality": (
             {"cbs_code": municipality.cbs_code, "name": municipality.name, "province": municipality.province}
@@ -68,3 +76,7 @@ def case_details(session: Session, dji_id: str) -> dict[str, Any] | None:
             {"at": e.at.isoformat(), "event": e.event, "actor": e.actor, "details": e.details} for e in events
         ],
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

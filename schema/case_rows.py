@@ -35,7 +35,9 @@ class LockedCase(NamedTuple):
     id: int
     state: str
     cbs_code: str | None
-    report_date: date
+    target_group: str
+    report_date: date | None
+    release_date: date | None
     urgent: bool
     closed_at: datetime | None
     close_reason: str | None
@@ -77,7 +79,7 @@ class LockedCase(NamedTuple):
         return InstanceState.restore(self.workflow_progress, status)
 
 
-_LOCKED_COLUMNS = [CASES.c[name] for name in LockedCase._fields[:-2]]  # all but province and has_emails
+_LOCKED_COLUMNS = [CASES.c[name] for name in LockedCase._fields[: LockedCase._fields.index("province")]]
 LOCK_CASE = (
     select(*_LOCKED_COLUMNS, _MUNICIPALITIES.c.province,
            exists().where(EMAILS.c.case_id == CASES.c.id).label("has_emails"))

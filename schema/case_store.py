@@ -36,7 +36,7 @@ from workflows.commands import CancelTimers, CloseCase, EmailKind, MarkUrgent, R
 from workflows.engine import CaseFacts, Decision, InstanceState, handle, start
 from workflows.events import Event, OperatorAction, OutcomeReceived, outcome_to_dict
 from workflows.labels import CLOSE_REASONS, label
-from workflows.model import CaseState, Outcome, case_reference
+from workflows.model import CaseState, Outcome, TargetGroup, case_reference
 from workflows.registry import DefinitionRegistry
 from workflows.states import AuditKind, EmailState, RoutingMethod
 
@@ -148,6 +148,10 @@ class OpenCase:
         return self.row.id
 
     @property
+    def group(self) -> TargetGroup:
+        return TargetGroup(self.row.target_group)
+
+    @property
     def stage(self) -> CaseState:
         return self._stage
 
@@ -173,6 +177,9 @@ class OpenCase:
             return None
         (definition,) = self._store.definitions.for_trigger(trigger)
         deadline = getattr(self.row, definition.deadline_field)
+        if deadline is None:  # a trigger of another group: its definition's date is not on this case
+            raise CaseActionError(f"zaak {case_reference(self.id)} heeft geen {definition.deadline_field}: "
+                                  f"{definition.label} past niet bij groep {self.row.target_group}")  # fmt: skip
         decision = start(definition, CaseFacts(self.id, deadline), now, self._store.calendar)
         self._writes.case_changes.update(workflow=definition.name, workflow_version=definition.version)
         self.audit(AuditKind.WORKFLOW_STARTED, now, by=WORKFLOW_ACTOR, definition=definition.name,

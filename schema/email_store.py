@@ -23,8 +23,9 @@ from schema.base import JsonType
 from schema.models import CaseRow, MunicipalityRow
 from schema.runtime_models import OutboundEmail
 from workflows.commands import EmailKind
+from workflows.definitions import deadline_field_of
 from workflows.events import outcome_from_dict
-from workflows.model import Outcome
+from workflows.model import Outcome, TargetGroup
 from workflows.states import AuditKind, EmailState
 
 EMAILS = cast(Table, OutboundEmail.__table__)
@@ -55,7 +56,10 @@ class CaseFields(NamedTuple):
 
     id: int
     cbs_code: str | None
-    report_date: date
+    target_group: str
+    report_date: date | None
+    release_date: date | None
+    custody_since: date | None
     institution: str
     sentence_days: int
     given_names: str
@@ -75,6 +79,17 @@ class CaseFields(NamedTuple):
     outcome_life_domains: list[Any]
     outcome_known_to_care: str
     outcome_note: str | None
+
+    @property
+    def group(self) -> TargetGroup:
+        return TargetGroup(self.target_group)
+
+    @property
+    def deadline(self) -> date:
+        """The date the case's window closes on: its group's date (the report date, the release date)."""
+        day = getattr(self, deadline_field_of(self.group))
+        assert isinstance(day, date), "the CHECK constraint ck_cases_group_dates keeps the group's date set"
+        return day
 
     @property
     def outcome(self) -> Outcome:

@@ -26,6 +26,8 @@ COMPARED_FIELDS = (
     "woonplaats",
     "sentence_days",
     "report_date",
+    "release_date",
+    "custody_since",
     "institution",
 )
 
@@ -42,11 +44,11 @@ def finish_batch(session: Session, batch_id: int, counts: dict[str, int], now: d
 
 
 def existing_cases(session: Session, dji_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The cases that already exist for these dji_ids, with the fields a repeat is compared on."""
+    """The cases that already exist for these dji_ids, with the fields a repeat is compared on and the group."""
     ids = list(set(dji_ids))
     if not ids:
         return {}
-    columns = [CaseRow.id, CaseRow.dji_id, *(getattr(CaseRow, f) for f in COMPARED_FIELDS)]
+    columns = [CaseRow.id, CaseRow.dji_id, CaseRow.target_group, *(getattr(CaseRow, f) for f in COMPARED_FIELDS)]
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ids), 1000):  # stay under SQLite's bound-parameter limit
         rows = session.execute(select(*columns).where(CaseRow.dji_id.in_(ids[start : start + 1000])))

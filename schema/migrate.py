@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,9 +26,43 @@ def alembic_config(url: str) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database of ``engine`` to ``revision`` (default: the newest)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with _migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database of ``engine`` back to ``revision``."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with _migrating(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """One transaction for the migrations; on SQLite with foreign keys off while it runs.
+
+    SQLite changes a column by rebuilding its table (Alembic's batch mode): a new table, the rows
+    copied, the old one dropped. Dropping ``cases`` with foreign keys on deletes it under every row
+    that refers to it, so the drop fails. SQLite's own procedure for such changes ("Making Other
+    Kinds Of Table Schema Changes", sqlite.org/lang_altertable.html) turns foreign keys off around
+    the transaction and runs ``PRAGMA foreign_key_check`` before committing; the pragma is ignored
+    inside a transaction, so it goes to the driver's connection before the transaction begins.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            _pragma(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+                if broken:
+                    raise RuntimeError(f"migratie zou verwijzingen breken in {sorted({r[0] for r in broken})}")
+        finally:
+            if sqlite:
+                _pragma(conn, "PRAGMA foreign_keys=ON")
 
 
 def check(engine: Engine) -> None:
@@ -35,6 +71,13 @@ def check(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.check(cfg)
+
+
+def _pragma(conn: Connection, statement: str) -> None:
+    """Run ``statement`` on the sqlite3 connection itself: outside SQLAlchemy's transaction."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(statement)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ColumnElement, Date, ForeignKey, Index, Integer, String, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schema.base import Base, BigId, JsonType, UtcDateTime
+from workflows.definitions import deadline_field_of
+from workflows.model import TargetGroup
 
 # --- reference data -------------------------------------------------------------------------
 
@@ -103,10 +106,20 @@ class IntakeRecord(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+# The dates of each group (``workflows.intake.GROUP_DATES``): a self-reporter has a report date, a
+# detainee a release date and the date custody began; neither has the other's.
+GROUP_DATES_CHECK = (
+    "(target_group = 'self_reporter' AND report_date IS NOT NULL AND release_date IS NULL AND custody_since IS NULL)"
+    " OR (target_group = 'detainee' AND report_date IS NULL AND release_date IS NOT NULL"
+    " AND custody_since IS NOT NULL)"
+)
+
+
 class CaseRow(Base):
-    """A self-reporter: the case that the workflow runs on, with its workflow instance."""
+    """A person of a target group (a self-reporter, a detainee): the case the workflow runs on, with its instance."""
 
     __tablename__ = "cases"
+    __table_args__ = (CheckConstraint(GROUP_DATES_CHECK, name="ck_cases_group_dates"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     dji_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -121,7 +134,13 @@ class CaseRow(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     sentence_days: Mapped[int] = mapped_column(Integer)
-    report_date: Mapped[date] = mapped_column(Date, index=True)
+    # Which group, and so which workflow and which dates: ``workflows.model.TargetGroup`` (the column is
+    # not called ``group``: that is an SQL keyword, and operators write ad-hoc SQL too).
+    # A record without a group is a self-reporter (``workflows.intake``); so is a row written without one.
+    target_group: Mapped[str] = mapped_column(String(20), default=TargetGroup.SELF_REPORTER.value)
+    report_date: Mapped[date | None] = mapped_column(Date, index=True)  # self-reporters only
+    release_date: Mapped[date | None] = mapped_column(Date, index=True)  # detainees only
+    custody_since: Mapped[date | None] = mapped_column(Date)  # detainees only
     institution: Mapped[str] = mapped_column(String(100))
     cbs_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.cbs_code"), index=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
@@ -152,6 +171,20 @@ class CaseRow(Base):
     workflow: Mapped[str | None] = mapped_column(String(60))
     workflow_version: Mapped[int | None] = mapped_column(Integer)
     workflow_progress: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+    @hybrid_property
+    def deadline(self) -> date:
+        """The date the case's window closes on: its group's date (report date, release date)."""
+        day = getattr(self, deadline_field_of(self.target_group))
+        assert isinstance(day, date), "ck_cases_group_dates keeps each group's date set"
+        return day
+
+    @deadline.inplace.expression
+    @classmethod
+    def _deadline_expression(cls) -> ColumnElement[date | None]:
+        # In SQL (ordering and filtering the deadline board), the same choice as a CASE on the group.
+        whens = [(cls.target_group == group.value, getattr(cls, deadline_field_of(group))) for group in TargetGroup]
+        return case(*whens)
 
 
 class AuditEvent(Base):

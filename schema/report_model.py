@@ -4,6 +4,10 @@ The figures are the ones the region reports (Koers & Kansen 3Noord, 2019): respo
 per province, contact by any form, actions set out among contacts and among all cases, already
 known to care among cases with actions. Every percentage names its denominator, so a reader can
 see whether "29%" means "of all cases" or "of contacts". Counts only, never a name.
+
+The report has one ``Section`` for all selected groups together and one per target group
+(self-reporters, detainees), each with the same figures: municipalities, provinces, total, trend.
+A detainee gets no letter, so ``letters_sent`` counts only the notifications that carried one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
+
+from workflows.labels import TARGET_GROUPS
+
+GROUP_LABELS: dict[str, str] = {group.value: text for group, text in TARGET_GROUPS.items()}
 
 # Sentence bands of the region's slides: (key, Dutch label, lowest days, highest days or None).
 BANDS: tuple[tuple[str, str, int, int | None], ...] = (
@@ -123,12 +131,9 @@ class MonthFigures:
 
 
 @dataclass
-class Report:
-    """The monitoring report for a period and, optionally, a set of municipalities."""
+class Section:
+    """The figures of one set of cases (all groups together, or one group): the same shape for each."""
 
-    date_from: date | None
-    date_to: date | None
-    cbs_codes: list[str] | None
     municipalities: list[MunicipalityFigures]
     provinces: list[ProvinceFigures]
     total: GroupFigures
@@ -136,9 +141,6 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "period": {"from": _iso(self.date_from), "to": _iso(self.date_to)},
-            "cbs_codes": self.cbs_codes,
-            "bands": [{"key": k, "label": label, "min_days": lo, "max_days": hi} for k, label, lo, hi in BANDS],
             "total": self.total.to_dict(),
             "provinces": [{"province": p.province, **p.group.to_dict()} for p in self.provinces],
             "municipalities": [
@@ -146,6 +148,50 @@ class Report:
                 for m in self.municipalities
             ],
             "trend": [month.to_dict() for month in self.trend],
+        }
+
+
+@dataclass
+class Report:
+    """The monitoring report for a period and, optionally, a set of municipalities and one group.
+
+    ``together`` covers every selected group; ``groups`` each group on its own (its key the group's
+    value, ``workflows.model.TargetGroup``), in the same shape. ``municipalities``, ``provinces``,
+    ``total`` and ``trend`` are those of ``together``.
+    """
+
+    date_from: date | None
+    date_to: date | None
+    cbs_codes: list[str] | None
+    group: str | None  # the group filter; None: every group
+    together: Section
+    groups: dict[str, Section]
+
+    @property
+    def municipalities(self) -> list[MunicipalityFigures]:
+        return self.together.municipalities
+
+    @property
+    def provinces(self) -> list[ProvinceFigures]:
+        return self.together.provinces
+
+    @property
+    def total(self) -> GroupFigures:
+        return self.together.total
+
+    @property
+    def trend(self) -> list[MonthFigures]:
+        return self.together.trend
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": {"from": _iso(self.date_from), "to": _iso(self.date_to)},
+            "cbs_codes": self.cbs_codes,
+            "group": self.group,
+            "bands": [{"key": k, "label": label, "min_days": lo, "max_days": hi} for k, label, lo, hi in BANDS],
+            **self.together.to_dict(),
+            "groups": [{"group": key, "label": GROUP_LABELS.get(key, key), **section.to_dict()}
+                       for key, section in self.groups.items()],  # fmt: skip
         }
 
     def to_json(self) -> str:

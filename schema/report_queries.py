@@ -3,8 +3,9 @@
 Cases are selected on the local (Europe/Amsterdam) date of ``created_at``; the bounds are turned
 into UTC instants, so the filter uses plain comparisons on both databases. The month of the
 trend is a CASE over precomputed UTC month boundaries for the same reason (SQLite has no time
-zones). The query groups by municipality, sentence band and month; the few hundred rows it
-returns are summed into municipalities, provinces, the total and the trend in Python.
+zones). The query groups by group, municipality, sentence band and month; the few hundred rows it
+returns are summed into municipalities, provinces, the total and the trend in Python, once for all
+selected groups together and once per group.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from schema.report_model import (
     MunicipalityFigures,
     ProvinceFigures,
     Report,
+    Section,
 )
 from schema.runtime_models import OutboundEmail
 from workflows.calendar import AMSTERDAM
 from workflows.commands import CloseReason, EmailKind
-from workflows.model import Answer, ContactForm
+from workflows.model import Answer, ContactForm, TargetGroup
 from workflows.states import EmailState
 
 PROVINCE_ORDER = ("Groningen", "Fryslân", "Drenthe")
@@ -40,33 +42,57 @@ FLAGS = ("letters_sent", "response_to_letter", "contact", "other_contact", "acti
 
 
 def monitoring_report(session: Session, *, date_from: date | None, date_to: date | None,
-                      cbs_codes: Collection[str] | None = None) -> Report:  # fmt: skip
-    """Figures per municipality, province and in total, per sentence band, with a monthly trend.
+                      cbs_codes: Collection[str] | None = None,
+                      group: TargetGroup | str | None = None) -> Report:  # fmt: skip
+    """Figures per municipality, province and in total, per sentence band, with a monthly trend; for
+    the selected groups together and for each group on its own.
 
     Args:
         date_from, date_to: inclusive local dates of ``created_at``; ``None`` leaves that side open.
         cbs_codes: only these municipalities (a municipal user's own code); ``None`` for all,
             including cases not yet routed.
+        group: only this target group; ``None`` for every group.
     """
     codes = sorted({c.upper() for c in cbs_codes}) if cbs_codes is not None else None
-    where = _case_filter(date_from, date_to, codes)
+    groups = (TargetGroup(group),) if group is not None else tuple(TargetGroup)
+    where = _case_filter(date_from, date_to, codes, groups)
     months = _month_starts(session, where)
-    municipalities = _municipalities(session, codes)
-    trend = {label: MonthFigures(label) for label, _ in months}
+    names = _municipalities(session, codes)
+    together = _SectionSums(names, months)
+    per_group = {g.value: _SectionSums(names, months) for g in groups}
     for row in session.execute(_grouped_counts(where, months)):
         counts = Figures(cases=int(row.cases), **{name: int(getattr(row, name) or 0) for name in FLAGS})
-        if row.cbs_code not in municipalities:
-            municipalities[row.cbs_code] = MunicipalityFigures(None, UNROUTED_NAME, UNKNOWN_PROVINCE)
-        group = municipalities[row.cbs_code].group
-        group.figures.add(counts)
-        group.by_band[row.band].add(counts)
-        trend[row.month].figures.add(counts)
-    ordered = sorted(municipalities.values(), key=lambda m: (_province_rank(m.province), m.cbs_code is None, m.name))
-    provinces = _provinces(ordered)
-    total = GroupFigures()
-    for province in provinces:
-        total.add(province.group)
-    return Report(date_from, date_to, codes, ordered, provinces, total, list(trend.values()))
+        together.add(row, counts)
+        per_group[row.target_group].add(row, counts)
+    sections = {key: sums.section() for key, sums in per_group.items()}
+    chosen = groups[0].value if group is not None else None
+    return Report(date_from, date_to, codes, chosen, together.section(), sections)
+
+
+class _SectionSums:
+    """The rows of one section summed into municipalities and months; then provinces and the total."""
+
+    def __init__(self, names: dict[str | None, tuple[str, str]], months: list[tuple[str, datetime]]) -> None:
+        self.municipalities = {code: MunicipalityFigures(code, name, province) for code, (name, province) in
+                               names.items()}  # fmt: skip
+        self.trend = {label: MonthFigures(label) for label, _ in months}
+
+    def add(self, row: Any, counts: Figures) -> None:
+        if row.cbs_code not in self.municipalities:
+            self.municipalities[row.cbs_code] = MunicipalityFigures(None, UNROUTED_NAME, UNKNOWN_PROVINCE)
+        figures = self.municipalities[row.cbs_code].group
+        figures.figures.add(counts)
+        figures.by_band[row.band].add(counts)
+        self.trend[row.month].figures.add(counts)
+
+    def section(self) -> Section:
+        ordered = sorted(self.municipalities.values(),
+                         key=lambda m: (_province_rank(m.province), m.cbs_code is None, m.name))  # fmt: skip
+        provinces = _provinces(ordered)
+        total = GroupFigures()
+        for province in provinces:
+            total.add(province.group)
+        return Section(ordered, provinces, total, list(self.trend.values()))
 
 
 def local_day_start(day: date) -> datetime:
@@ -74,8 +100,11 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), AMSTERDAM).astimezone(UTC)
 
 
-def _case_filter(date_from: date | None, date_to: date | None, codes: list[str] | None) -> ColumnElement[bool]:
+def _case_filter(date_from: date | None, date_to: date | None, codes: list[str] | None,
+                 groups: tuple[TargetGroup, ...]) -> ColumnElement[bool]:  # fmt: skip
     conditions: list[ColumnElement[bool]] = []
+    if len(groups) < len(TargetGroup):
+        conditions.append(CaseRow.target_group.in_([g.value for g in groups]))
     if date_from is not None:
         conditions.append(CaseRow.created_at >= local_day_start(date_from))
     if date_to is not None:
@@ -106,9 +135,11 @@ def _local_month(value: datetime | str) -> date:
 
 
 def _grouped_counts(where: ColumnElement[bool], months: list[tuple[str, datetime]]) -> Any:
+    # A letter is a sent notification that carried one (a detainee's notification has none).
+    letter = and_(OutboundEmail.kind == EmailKind.NOTIFICATION, OutboundEmail.attach_letter.is_(True))
     emails = (
         select(OutboundEmail.case_id,
-               func.max(case((OutboundEmail.kind == EmailKind.NOTIFICATION, 1), else_=0)).label("letter"),
+               func.max(case((letter, 1), else_=0)).label("letter"),
                func.max(case((OutboundEmail.kind == EmailKind.ESCALATION, 1), else_=0)).label("escalation"))
         .where(OutboundEmail.state == EmailState.SENT,
                OutboundEmail.kind.in_((EmailKind.NOTIFICATION, EmailKind.ESCALATION)))
@@ -116,14 +147,14 @@ def _grouped_counts(where: ColumnElement[bool], months: list[tuple[str, datetime
         .subquery()
     )  # fmt: skip
     per_case = (
-        select(CaseRow.cbs_code, _band().label("band"), _month(months).label("month"),
+        select(CaseRow.target_group, CaseRow.cbs_code, _band().label("band"), _month(months).label("month"),
                func.coalesce(emails.c.letter, 0).label("letters_sent"),
                func.coalesce(emails.c.escalation, 0).label("escalations"), *_outcome_flags())
         .outerjoin(emails, emails.c.case_id == CaseRow.id)
         .where(where)
         .subquery()
     )  # fmt: skip
-    keys = (per_case.c.cbs_code, per_case.c.band, per_case.c.month)
+    keys = (per_case.c.target_group, per_case.c.cbs_code, per_case.c.band, per_case.c.month)
     sums = [func.sum(per_case.c[name]).label(name) for name in FLAGS]
     return select(*keys, func.count().label("cases"), *sums).group_by(*keys)
 
@@ -156,11 +187,11 @@ def _month(months: list[tuple[str, datetime]]) -> Any:
     return case(*whens, else_=months[-1][0]) if whens else literal(months[0][0])
 
 
-def _municipalities(session: Session, codes: list[str] | None) -> dict[str | None, MunicipalityFigures]:
+def _municipalities(session: Session, codes: list[str] | None) -> dict[str | None, tuple[str, str]]:
     query = select(MunicipalityRow.cbs_code, MunicipalityRow.name, MunicipalityRow.province)
     if codes is not None:
         query = query.where(MunicipalityRow.cbs_code.in_(codes))
-    return {code: MunicipalityFigures(code, name, province) for code, name, province in session.execute(query)}
+    return {code: (name, province) for code, name, province in session.execute(query)}
 
 
 def _provinces(municipalities: list[MunicipalityFigures]) -> list[ProvinceFigures]:

@@ -25,8 +25,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema import audit, intake_store
 from workers.feed_files import RawRecord
+from workers.settings import DEFAULT_DETAINEE_INSTITUTIONS
 from workflows.intake import check_eligibility, validate_record
-from workflows.model import CaseState, FieldError, IntakeResult, RoutingDecision, SelfReport, case_reference
+from workflows.model import (
+    CaseState,
+    FieldError,
+    IntakeResult,
+    PersonReport,
+    RoutingDecision,
+    TargetGroup,
+    case_reference,
+)
 from workflows.routing import Registry, route
 from workflows.states import AuditKind
 
@@ -101,7 +110,7 @@ class _Assessed:
     dji_id: str | None
     result: IntakeResult
     reasons: tuple[str, ...] = ()
-    report: SelfReport | None = None
+    report: PersonReport | None = None
     decision: RoutingDecision | None = None
 
 
@@ -120,7 +129,11 @@ def _storable(text: str) -> str:
 
 
 class IntakeService:
-    """Assesses records, routes them, and writes cases and intake records in batches."""
+    """Assesses records, routes them, and writes cases and intake records in batches.
+
+    ``institutions`` are those of the self-reporters, ``detainee_institutions`` those of the detainees
+    (``[koers] institutions`` and ``detainee_institutions``): each record is judged by its group's list.
+    """
 
     def __init__(
         self,
@@ -128,13 +141,15 @@ class IntakeService:
         registry: Registry,
         *,
         institutions: Iterable[str],
+        detainee_institutions: Iterable[str] = DEFAULT_DETAINEE_INSTITUTIONS,
         clock: Callable[[], datetime],
         on_accepted: AcceptedHook | None = None,
         batch_size: int = 1000,
     ) -> None:
         self._sessions = session_factory
         self._registry = registry
-        self._institutions = tuple(institutions)
+        self._institutions = {TargetGroup.SELF_REPORTER: tuple(institutions),
+                              TargetGroup.DETAINEE: tuple(detainee_institutions)}  # fmt: skip
         self._clock = clock
         self._on_accepted = on_accepted
         self._batch_size = batch_size
@@ -194,7 +209,7 @@ class IntakeService:
         if raw.fields is None:
             return _Assessed(raw, dji_id, IntakeResult.REJECTED, (raw.error or "onleesbare regel",))
         validated = validate_record(raw.fields, today=now.astimezone(LOCAL).date())
-        if not isinstance(validated, SelfReport):
+        if isinstance(validated, list):
             return _Assessed(raw, dji_id, IntakeResult.REJECTED, tuple(str(e) for e in validated))
         decision = route(
             self._registry, gemeente=validated.gemeente, woonplaats=validated.woonplaats, postcode=validated.postcode
@@ -202,7 +217,7 @@ class IntakeService:
         if only is not None and decision.cbs_code != only:
             reason = f"gemeente: dit API-token geldt alleen voor {only}"
             return _Assessed(raw, validated.dji_id, IntakeResult.REJECTED, (reason,))
-        reasons = check_eligibility(validated, decision, self._institutions)
+        reasons = check_eligibility(validated, decision, self._institutions[validated.group])
         if reasons:
             return _Assessed(raw, validated.dji_id, IntakeResult.INELIGIBLE, tuple(reasons), validated, decision)
         result = IntakeResult.ACCEPTED if decision.is_decided else IntakeResult.NEEDS_ROUTING
@@ -244,7 +259,7 @@ class IntakeService:
             return item
         if item.dji_id in existing:
             prior = existing[item.dji_id]
-            differing = [f for f in intake_store.COMPARED_FIELDS if getattr(item.report, f) != prior[f]]
+            differing = _differing(item.report, prior)
             reason = f"dji_id is al bekend (zaak {case_reference(prior['id'])})"
             if differing:
                 reason += "; afwijkende gegevens in: " + ", ".join(differing) + " — controleer de zaak"
@@ -274,7 +289,11 @@ class IntakeService:
             "phone": report.phone,
             "email": report.email,
             "sentence_days": report.sentence_days,
-            "report_date": report.report_date,
+            "target_group": report.group.value,
+            # Each group has its own dates (a CHECK constraint keeps the other group's empty).
+            "report_date": getattr(report, "report_date", None),
+            "release_date": getattr(report, "release_date", None),
+            "custody_since": getattr(report, "custody_since", None),
             "institution": report.institution,
             "cbs_code": decision.cbs_code,
             "state": state.value,
@@ -288,6 +307,12 @@ class IntakeService:
 
 
 _CREATES_CASE = frozenset({IntakeResult.ACCEPTED, IntakeResult.NEEDS_ROUTING})
+
+
+def _differing(report: PersonReport, prior: dict[str, Any]) -> list[str]:
+    """The fields in which a repeated dji_id differs from its case (a date the record lacks counts as empty)."""
+    differing = ["group"] if prior["target_group"] != report.group.value else []
+    return differing + [f for f in intake_store.COMPARED_FIELDS if getattr(report, f, None) != prior[f]]
 
 
 def _record_row(item: _Assessed, result: RecordResult, batch_id: int, now: datetime) -> dict[str, Any]:
@@ -309,6 +334,7 @@ def _audit_row(item: _Assessed, case_id: int, batch_id: int, now: datetime) -> d
     assert decision is not None
     return audit.row(now, ACTOR, case_id, AuditKind.CASE_CREATED, {
         "result": item.result.value,
+        "group": item.report.group.value if item.report is not None else None,
         "batch_id": batch_id,
         "line": item.raw.line,
         "routing_method": decision.method,

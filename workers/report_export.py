@@ -1,8 +1,10 @@
 """The monitoring report for people: a CSV a coordinator opens in Excel, and the text of ``koers report``.
 
 The CSV is semicolon-separated with Dutch headers and decimal commas (what Dutch Excel expects):
-one row per municipality, a subtotal per province after its municipalities, and the total last.
-Percentages are left empty where there is nothing to divide by.
+one row per municipality, a subtotal per province after its municipalities, and the total last;
+first for all groups together, then for each group (self-reporters, detainees) with the same
+columns, the last column naming the group (so that a filter in Excel shows one). Percentages are
+left empty where there is nothing to divide by. The text shows the same sections, one after another.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable
 
-from schema.report_model import BAND_LABELS, BANDS, Figures, GroupFigures, Report, percent
+from schema.report_model import BAND_LABELS, BANDS, GROUP_LABELS, Figures, GroupFigures, Report, Section, percent
 
 Column = tuple[str, Callable[[Figures], str]]
 
@@ -57,18 +59,28 @@ def format_percent(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}".replace(".", ",")
 
 
+TOGETHER = "Alle groepen"
+
+
 def csv_header() -> list[str]:
     header = ["Niveau", "CBS-code", "Gemeente", "Provincie"] + [name for name, _ in FIGURE_COLUMNS]
     for key, *_ in BANDS:
         header += [f"{name} ({BAND_LABELS[key]})" for name, _ in BAND_COLUMNS]
-    return header
+    return [*header, "Groep"]
 
 
-def _csv_row(level: str, code: str, name: str, province: str, group: GroupFigures) -> list[str]:
+def _csv_row(level: str, code: str, name: str, province: str, group: GroupFigures, label: str) -> list[str]:
     row = [level, code, name, province] + [value(group.figures) for _, value in FIGURE_COLUMNS]
     for key, *_ in BANDS:
         row += [value(group.by_band[key]) for _, value in BAND_COLUMNS]
-    return row
+    return [*row, label]
+
+
+def sections(report: Report) -> list[tuple[str, Section]]:
+    """(title, section): all groups together, then each group; only the one group when the report is of one."""
+    if report.group is not None:
+        return [(GROUP_LABELS[report.group], report.together)]
+    return [(TOGETHER, report.together), *((GROUP_LABELS[key], s) for key, s in report.groups.items())]
 
 
 def report_csv(report: Report) -> str:
@@ -76,12 +88,14 @@ def report_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(csv_header())
-    for province in report.provinces:
-        for m in report.municipalities:
-            if m.province == province.province:
-                writer.writerow(_csv_row("gemeente", m.cbs_code or "", m.name, m.province, m.group))
-        writer.writerow(_csv_row("provincie", "", f"Subtotaal {province.province}", province.province, province.group))
-    writer.writerow(_csv_row("totaal", "", "Totaal 3Noord", "", report.total))
+    for label, section in sections(report):
+        for province in section.provinces:
+            for m in section.municipalities:
+                if m.province == province.province:
+                    writer.writerow(_csv_row("gemeente", m.cbs_code or "", m.name, m.province, m.group, label))
+            writer.writerow(_csv_row("provincie", "", f"Subtotaal {province.province}", province.province,
+                                     province.group, label))  # fmt: skip
+        writer.writerow(_csv_row("totaal", "", "Totaal 3Noord", "", section.total, label))
     return out.getvalue()
 
 
@@ -110,24 +124,37 @@ def _table(title: str, rows: list[tuple[str, Figures]]) -> list[str]:
 
 
 def report_text(report: Report) -> str:
-    """``koers report`` for people: provinces and total like the slides, bands, trend, municipalities."""
+    """``koers report`` for people: the groups side by side, then per section (all groups together, each
+    group) the provinces and total like the slides, bands, trend and municipalities, in the same columns."""
     period = f"{report.date_from or 'begin'} t/m {report.date_to or 'heden'}"
     scope = ", ".join(report.cbs_codes) if report.cbs_codes is not None else "alle gemeenten"
-    total = report.total.figures
-    lines = [f"Monitoring zelfmelders Koers & Kansen 3Noord — {period} ({scope})", ""]
-    lines += [_headline(p.province, p.group.figures) for p in report.provinces] + [_headline("Totaal", total), ""]
-    provinces = [(p.province, p.group.figures) for p in report.provinces] + [("Totaal", total)]
+    scope += f"; {GROUP_LABELS[report.group].lower()}" if report.group is not None else ""
+    lines = [f"Monitoring Koers & Kansen 3Noord — {period} ({scope})", ""]
+    if report.group is None:
+        by_group = [(GROUP_LABELS[key], s.total.figures) for key, s in report.groups.items()]
+        lines += _table("Per groep", [*by_group, (TOGETHER, report.total.figures)]) + [""]
+    for title, section in sections(report):
+        lines += _section_text(title, section)
+    lines.append("Teller/noemer per kolom: respons op brieven verzonden (een gedetineerde krijgt geen brief); contact, "
+                 "acties/alle en escalaties van alle zaken; acties/contact van zaken met contact; al bekend van zaken "
+                 "met acties.")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _section_text(title: str, section: Section) -> list[str]:
+    total = section.total.figures
+    lines = [f"== {title} ==", ""]
+    lines += [_headline(p.province, p.group.figures) for p in section.provinces] + [_headline("Totaal", total), ""]
+    provinces = [(p.province, p.group.figures) for p in section.provinces] + [("Totaal", total)]
     lines += _table("Per provincie", provinces) + [""]
-    lines += _table("Naar strafduur", [(BAND_LABELS[k], report.total.by_band[k]) for k, *_ in BANDS]) + [""]
-    lines += _table("Per maand", [(m.month, m.figures) for m in report.trend]) + [""]
-    active = [(f"{m.name} ({m.province})", m.group.figures) for m in report.municipalities if m.group.figures.cases]
+    lines += _table("Naar strafduur", [(BAND_LABELS[k], section.total.by_band[k]) for k, *_ in BANDS]) + [""]
+    lines += _table("Per maand", [(m.month, m.figures) for m in section.trend]) + [""]
+    active = [(f"{m.name} ({m.province})", m.group.figures) for m in section.municipalities if m.group.figures.cases]
     lines += _table("Per gemeente", active)
-    idle = sum(1 for m in report.municipalities if not m.group.figures.cases)
+    idle = sum(1 for m in section.municipalities if not m.group.figures.cases)
     if idle:
         lines.append(f"({idle} gemeenten zonder zaken in deze periode)")
-    lines.append("Teller/noemer per kolom: respons op brieven verzonden; contact, acties/alle en escalaties van alle "
-                 "zaken; acties/contact van zaken met contact; al bekend van zaken met acties.")  # fmt: skip
-    return "\n".join(lines) + "\n"
+    return [*lines, ""]
 
 
 def _headline(label: str, f: Figures) -> str:

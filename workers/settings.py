@@ -28,13 +28,16 @@ from workflows.durations import Duration, DurationError, parse_duration
 
 EMBEDDED_CONFIG = Path(__file__).with_name("embedded.toml")
 DEFAULT_INSTITUTIONS = ("PI Veenhuizen", "PI Leeuwarden")
+# Detainees from the region serve short sentences in the region's own prisons ("de gevangenis bedient de
+# regio", the 2019 plan); a region that follows its people elsewhere lists those institutions in the config.
+DEFAULT_DETAINEE_INSTITUTIONS = DEFAULT_INSTITUTIONS
 DEFAULT_TIMERS = {
     "first_reminder": "5 werkdagen",
     "second_reminder": "10 werkdagen",
     "escalate_after": "15 werkdagen",
     "escalate_before_report": "5 werkdagen",
     "partial_follow_up": "5 werkdagen",
-    "escalate_before_release": "10 werkdagen",  # the planned widening to short-sentenced detainees
+    "escalate_before_release": "10 werkdagen",  # detainees: escalate this long before the release date
 }
 
 
@@ -64,6 +67,7 @@ class Settings:
     sender: str = "Zelfmelders 3Noord <zelfmelders@koers.example>"
     reply_domain: str = "antwoord.koers.example"
     institutions: tuple[str, ...] = DEFAULT_INSTITUTIONS
+    detainee_institutions: tuple[str, ...] = DEFAULT_DETAINEE_INSTITUTIONS
     timers: dict[str, Duration] = field(default_factory=dict)
     inbound_listen: str = "127.0.0.1:2525"
     web_listen: str = "127.0.0.1:8080"
@@ -93,7 +97,7 @@ class Settings:
 
 
 _SECTIONS: dict[str, set[str]] = {
-    "koers": {"sender", "reply_domain", "institutions", "retention"},
+    "koers": {"sender", "reply_domain", "institutions", "detainee_institutions", "retention"},
     "timers": set(DEFAULT_TIMERS),
     "inbound": {"listen"},
     "web": {"listen", "trusted_proxies", "secure_cookies", "oidc"},
@@ -133,8 +137,9 @@ def _parse_config(data: dict[str, Any], oidc_secret: str | None = None) -> dict[
         if retention.delta is None:
             raise ConfigError("koers.retention: geef een exacte duur (bijv. P365D), geen werkdagen")
         out["retention"] = retention.delta
-    if "institutions" in koers:
-        out["institutions"] = tuple(str(i) for i in koers["institutions"])
+    for key in ("institutions", "detainee_institutions"):
+        if key in koers:
+            out[key] = _names(koers[key], f"koers.{key}")
     timers_raw = data.get("timers", {})
     _check_keys("timers", timers_raw, _SECTIONS["timers"])
     timers = {}
@@ -182,6 +187,13 @@ def _parse_config(data: dict[str, Any], oidc_secret: str | None = None) -> dict[
         )  # fmt: skip
     out["municipalities"] = municipalities
     return out
+
+
+def _names(value: object, where: str) -> tuple[str, ...]:
+    """A list of names (institutions): a single string would be read letter by letter, so it is an error."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where}: geef een lijst van namen, bijv. [\"PI Veenhuizen\", \"PI Leeuwarden\"]")
+    return tuple(value)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -22,6 +22,7 @@ def intake_service(app: App) -> IntakeService:
         app.sessions,
         app.registry,
         institutions=app.settings.institutions,
+        detainee_institutions=app.settings.detainee_institutions,
         clock=app.clock,
         on_accepted=start_workflows,
     )

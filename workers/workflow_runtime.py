@@ -15,10 +15,9 @@ from datetime import datetime
 from schema import timer_store
 from schema.case_store import CaseActionError, CaseStore
 from workers.errors import PermanentError
+from workflows.definitions import trigger_of
 from workflows.events import TimerFired
 from workflows.states import TimerState
-
-SELF_REPORT_TRIGGER = "case_accepted"
 
 
 class WorkflowRuntime:
@@ -35,7 +34,7 @@ class WorkflowRuntime:
         """
         try:
             with self.store.case(case_id, sends_itself=True) as case:
-                case.start(self._clock(), SELF_REPORT_TRIGGER)
+                case.start(self._clock(), trigger_of(case.group))
         except CaseActionError as exc:
             raise PermanentError(str(exc)) from exc
         return case.queued

@@ -1,9 +1,12 @@
 """Validation and eligibility of one intake record (DESIGN.md §3, "Intake record").
 
-``validate_record`` turns a raw record (a CSV row or a JSON Lines object) into a ``SelfReport`` or
-into *every* problem found, one ``FieldError`` per problem, so that the prison service can fix a
-record in one round. ``check_eligibility`` then says why a valid record falls outside the target
-group. Both are pure: no I/O and no clock (``today`` is passed in).
+``validate_record`` turns a raw record (a CSV row or a JSON Lines object) into a ``SelfReport``
+or a ``DetaineeReport`` (by its ``group`` field; a self-reporter when absent) or into *every*
+problem found, one ``FieldError`` per problem, so that the prison service can fix a record in one
+round. A self-reporter has a ``report_date``; a detainee has a ``release_date`` and a
+``custody_since`` instead, and a date field of the other group is an error (it means the record is
+of the other group, or the group is missing). ``check_eligibility`` then says why a valid record
+falls outside the target group. Both are pure: no I/O and no clock (``today`` is passed in).
 
 Invariants:
 - Never raises on bad input: any mapping of any JSON-ish values yields a report or a non-empty
@@ -16,17 +19,28 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import date
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
-from workflows.model import FieldError, RoutingDecision, SelfReport
+from workflows.intake_values import MAX_VALUE_LENGTH, PARSERS, SENTENCE_LIMIT_DAYS, InvalidValueError
+from workflows.model import DetaineeReport, FieldError, PersonReport, RoutingDecision, SelfReport, TargetGroup
 
 FIELDS: tuple[str, ...] = (
     "dji_id", "surname", "given_names", "birth_date", "street", "house_number", "postcode", "woonplaats",
-    "gemeente", "sentence_days", "report_date", "institution", "phone", "email",
+    "gemeente", "sentence_days", "report_date", "institution", "phone", "email", "group", "release_date",
+    "custody_since",
 )  # fmt: skip
+# Required of every record, whatever its group.
+COMMON_REQUIRED: tuple[str, ...] = ("dji_id", "surname", "given_names", "birth_date", "sentence_days", "institution")
+# The dates that belong to one group only: required for it, an error on a record of the other group.
+GROUP_DATES: Mapping[TargetGroup, tuple[str, ...]] = {
+    TargetGroup.SELF_REPORTER: ("report_date",),
+    TargetGroup.DETAINEE: ("release_date", "custody_since"),
+}
+# The required fields of a record without a ``group`` (a self-reporter), as the feed's header names them.
 REQUIRED_FIELDS: tuple[str, ...] = (
     "dji_id", "surname", "given_names", "birth_date", "sentence_days", "report_date", "institution",
 )  # fmt: skip
@@ -35,14 +49,6 @@ REQUIRED_FIELDS: tuple[str, ...] = (
 PERSONAL_FIELDS: tuple[str, ...] = (
     "surname", "given_names", "birth_date", "street", "house_number", "postcode", "woonplaats", "phone", "email",
 )  # fmt: skip
-
-MAX_VALUE_LENGTH = 200
-MAX_DJI_ID_LENGTH = 64
-MIN_AGE_YEARS = 12
-MAX_AGE_YEARS = 110
-MAX_SENTENCE_DAYS = 36_500  # a century: beyond this the number is a typo, and it keeps the value in a DB integer
-REPORT_DATE_HORIZON_YEARS = 2  # a report date further ahead is a typo, and would push timers past any calendar
-SENTENCE_LIMIT_DAYS = 365  # the target group has sentences shorter than one year
 
 MISSING = "verplicht veld ontbreekt of is leeg"
 OUT_OF_REGION = "woont buiten Groningen, Fryslân en Drenthe"
@@ -55,20 +61,7 @@ _NUMBER_FIELDS = frozenset({"dji_id", "house_number", "postcode", "gemeente", "s
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _TYPE_NAMES: dict[type, str] = {bool: "ja/nee-waarde", int: "getal", float: "getal", list: "lijst", dict: "object"}
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_WHOLE = re.compile(r"[0-9]+")
-_POSTCODE = re.compile(r"([1-9][0-9]{3}) *([A-Za-z]{2})")
-_HOUSE_NUMBER = re.compile(r"[1-9][0-9]{0,4}(?: ?[A-Za-z])?(?:(?: *[-/] *| +)[A-Za-z0-9]{1,4})?")
-_EMAIL = re.compile(r"[^\s@\"(),:;<>\[\]\\]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}")
-_PHONE_CHARS = re.compile(r"\+?[0-9() -]+")
-
-
-class _InvalidValueError(Exception):
-    """Raised by a field parser; carries one Dutch message per problem found."""
-
-    def __init__(self, *messages: str) -> None:
-        super().__init__(*messages)
-        self.messages = messages
+_GROUP_KEYS: Mapping[str, TargetGroup] = {group.value: group for group in TargetGroup}
 
 
 @lru_cache(maxsize=1024)  # feeds repeat the same few header names on every record
@@ -77,25 +70,54 @@ def normalise_field_name(name: str) -> str:
     return re.sub(r"[\s-]+", "_", name.replace("\ufeff", "").strip()).lower()
 
 
-def validate_record(raw: Mapping[str, object], *, today: date) -> SelfReport | list[FieldError]:
+def validate_record(raw: Mapping[str, object], *, today: date) -> PersonReport | list[FieldError]:
     """Validate one raw record; unknown keys are ignored, every problem is collected.
 
     Args:
         raw: field name (matched via ``normalise_field_name``) to value; values may be any JSON value.
-        today: the local date of intake; birth and report dates are judged against it.
+        today: the local date of intake; birth, report, release and custody dates are judged against it.
 
     Returns:
-        A ``SelfReport`` with normalised values, or a non-empty list of errors in ``FIELDS`` order.
+        A ``SelfReport`` or ``DetaineeReport`` with normalised values, or a non-empty list of errors
+        in ``FIELDS`` order.
     """
     values, conflicts = _collect(raw)
+    group = _group_of(values, conflicts)
     parsed: dict[str, str | int | date] = {}
     errors: list[FieldError] = []
     for name in FIELDS:
-        problems = _field_problems(name, values.get(name), conflicts, parsed, today)
+        problems = _field_problems(name, values.get(name), conflicts, parsed, today, group)
         errors.extend(FieldError(name, message) for message in problems)
+    errors += _date_order_problems(parsed)
     if errors:
-        return errors
-    return _build(parsed)
+        return sorted(errors, key=lambda e: FIELDS.index(e.field))
+    return _build(parsed, group or TargetGroup.SELF_REPORTER)
+
+
+def _group_of(values: Mapping[str, object], conflicts: set[str]) -> TargetGroup | None:
+    """The record's group (a self-reporter when the field is absent); None when it is not a known group."""
+    if "group" in conflicts:
+        return None
+    value = values.get("group")
+    if value is None:
+        return TargetGroup.SELF_REPORTER
+    if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH:  # its error comes from the field's own check
+        return None
+    return _GROUP_KEYS.get(_group_key(value))
+
+
+def _group_key(text: str) -> str:
+    """The same leniency as a header name (case, spaces, dashes), without its cache: values are the feed's."""
+    return re.sub(r"[\s-]+", "_", text.strip()).lower()
+
+
+def _rule(name: str, group: TargetGroup | None) -> str | None:
+    """``required`` or ``foreign`` (a date of another group) for ``name`` in a record of ``group``."""
+    if name in COMMON_REQUIRED or (group is not None and name in GROUP_DATES[group]):
+        return "required"
+    if group is not None and any(name in dates for other, dates in GROUP_DATES.items() if other is not group):
+        return "foreign"
+    return None
 
 
 def _collect(raw: Mapping[str, object]) -> tuple[dict[str, object], set[str]]:
@@ -122,20 +144,24 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _field_problems(
-    name: str, value: object, conflicts: set[str], parsed: dict[str, str | int | date], today: date
-) -> list[str]:
+def _field_problems(name: str, value: object, conflicts: set[str], parsed: dict[str, str | int | date], today: date,
+                    group: TargetGroup | None) -> list[str]:  # fmt: skip
     """Check one field; store its parsed value in ``parsed`` when it is valid."""
     if name in conflicts:
         return ["komt meer dan eens voor met verschillende waarden"]
+    rule = _rule(name, group)
     if value is None:
-        return [MISSING] if name in REQUIRED_FIELDS else []
+        return [MISSING] if rule == "required" else []
     text, problems = _as_text(name, value)
     if problems or text is None:
         return problems
+    if rule == "foreign":
+        assert group is not None
+        dates = " en ".join(GROUP_DATES[group])
+        return [f"hoort niet bij groep {group.value} (die heeft {dates}); klopt de groep?"]
     try:
-        parsed[name] = _PARSERS.get(name, _plain_text)(text, today)
-    except _InvalidValueError as exc:
+        parsed[name] = _group(text) if name == "group" else PARSERS.get(name, _plain_text)(text, today)
+    except InvalidValueError as exc:
         return list(exc.messages)
     return []
 
@@ -172,143 +198,34 @@ def _plain_text(text: str, today: date) -> str:
     return text
 
 
-def _dji_id(text: str, today: date) -> str:
-    problems = []
-    if len(text) > MAX_DJI_ID_LENGTH:
-        problems.append(f"te lang (meer dan {MAX_DJI_ID_LENGTH} tekens)")
-    if " " in text:
-        problems.append("mag geen spaties bevatten")
-    if not text.replace(" ", "").isprintable():
-        problems.append("bevat onzichtbare tekens")
-    if problems:
-        raise _InvalidValueError(*problems)
-    return text
+def _group(text: str) -> str:
+    if _group_key(text) not in _GROUP_KEYS:
+        raise InvalidValueError("onbekende groep (verwacht " + " of ".join(_GROUP_KEYS) + ")")
+    return _GROUP_KEYS[_group_key(text)].value
 
 
-def _name(text: str, today: date) -> str:
-    if not any(char.isalpha() for char in text):
-        raise _InvalidValueError("bevat geen letters")
-    return text
+def _date_order_problems(parsed: Mapping[str, str | int | date]) -> list[FieldError]:
+    """A release on or before the day custody began cannot be: one of the two dates is wrong."""
+    released, since = parsed.get("release_date"), parsed.get("custody_since")
+    if isinstance(released, date) and isinstance(since, date) and released <= since:
+        return [FieldError("release_date", "vrijlatingsdatum ligt niet na de datum van insluiting (custody_since)")]
+    return []
 
 
-def _iso_date(text: str) -> date | None:
-    if not _ISO_DATE.fullmatch(text):
-        return None
-    try:
-        return date(int(text[:4]), int(text[5:7]), int(text[8:]))
-    except ValueError:
-        return None
+def _build(parsed: Mapping[str, str | int | date], group: TargetGroup) -> PersonReport:
+    """Assemble the report of ``group``; each parser has fixed its field's type (``shared`` is typed by them)."""
+    shared: dict[str, Any] = {name: parsed.get(name) for name in _SHARED_FIELDS}
+    if group is TargetGroup.DETAINEE:
+        return DetaineeReport(**shared, release_date=cast(date, parsed["release_date"]),
+                              custody_since=cast(date, parsed["custody_since"]))  # fmt: skip
+    return SelfReport(**shared, report_date=cast(date, parsed["report_date"]))
 
 
-def _years_between(earlier: date, later: date) -> int:
-    return later.year - earlier.year - ((later.month, later.day) < (earlier.month, earlier.day))
+# What the records of both groups have (all but each group's own dates).
+_SHARED_FIELDS = tuple(f.name for f in fields(SelfReport) if f.name not in GROUP_DATES[TargetGroup.SELF_REPORTER])
 
 
-def _birth_date(text: str, today: date) -> date:
-    born = _iso_date(text)
-    if born is None:
-        raise _InvalidValueError("geen geldige datum (verwacht JJJJ-MM-DD)")
-    if born >= today:
-        raise _InvalidValueError("geboortedatum ligt niet in het verleden")
-    age = _years_between(born, today)
-    if age < MIN_AGE_YEARS:
-        raise _InvalidValueError(f"leeftijd onder {MIN_AGE_YEARS} jaar is niet aannemelijk")
-    if age > MAX_AGE_YEARS:
-        raise _InvalidValueError(f"leeftijd boven {MAX_AGE_YEARS} jaar is niet aannemelijk")
-    return born
-
-
-def _report_date(text: str, today: date) -> date:
-    day = _iso_date(text)
-    if day is None:
-        raise _InvalidValueError("geen geldige datum (verwacht JJJJ-MM-DD)")
-    if day < today:
-        raise _InvalidValueError("meldingsdatum ligt in het verleden")
-    if _years_between(today, day) >= REPORT_DATE_HORIZON_YEARS:
-        raise _InvalidValueError(f"meldingsdatum ligt {REPORT_DATE_HORIZON_YEARS} jaar of meer in de toekomst")
-    return day
-
-
-def _sentence_days(text: str, today: date) -> int:
-    if not _WHOLE.fullmatch(text):
-        raise _InvalidValueError("geen positief geheel aantal dagen")
-    days = int(text)
-    if days == 0:
-        raise _InvalidValueError("moet minstens 1 dag zijn")
-    if days > MAX_SENTENCE_DAYS:
-        raise _InvalidValueError(f"niet aannemelijk (meer dan {MAX_SENTENCE_DAYS} dagen)")
-    return days
-
-
-def _postcode(text: str, today: date) -> str:
-    match = _POSTCODE.fullmatch(text)
-    if match is None:
-        raise _InvalidValueError("geen geldige postcode (verwacht 1234 AB)")
-    letters = match.group(2).upper()
-    if letters in {"SA", "SD", "SS"}:
-        raise _InvalidValueError("geen geldige postcode (de letters SA, SD en SS komen niet voor)")
-    return f"{match.group(1)} {letters}"
-
-
-def _house_number(text: str, today: date) -> str:
-    if not _HOUSE_NUMBER.fullmatch(text):
-        raise _InvalidValueError("geen geldig huisnummer (verwacht bijvoorbeeld 12, 12a, 12-2 of 12 bis)")
-    return text
-
-
-def _email(text: str, today: date) -> str:
-    if not _EMAIL.fullmatch(text) or ".." in text or text.startswith(".") or ".@" in text:
-        raise _InvalidValueError("geen geldig e-mailadres")
-    return text
-
-
-def _phone(text: str, today: date) -> str:
-    problems = []
-    if not _PHONE_CHARS.fullmatch(text):
-        problems.append("bevat ongeldige tekens (alleen cijfers, + aan het begin, spaties, streepjes en haakjes)")
-    if not 8 <= sum(char in "0123456789" for char in text) <= 15:
-        problems.append("moet 8 tot 15 cijfers bevatten")
-    if problems:
-        raise _InvalidValueError(*problems)
-    return text
-
-
-_PARSERS: dict[str, Callable[[str, date], str | int | date]] = {
-    "dji_id": _dji_id,
-    "surname": _name,
-    "given_names": _name,
-    "birth_date": _birth_date,
-    "report_date": _report_date,
-    "sentence_days": _sentence_days,
-    "postcode": _postcode,
-    "house_number": _house_number,
-    "email": _email,
-    "phone": _phone,
-}
-
-
-def _build(parsed: Mapping[str, str | int | date]) -> SelfReport:
-    """Assemble the report; each parser in ``_PARSERS`` fixes its field's type, hence the casts."""
-    optional = {name: cast(str | None, parsed.get(name)) for name in FIELDS if name not in REQUIRED_FIELDS}
-    return SelfReport(
-        dji_id=cast(str, parsed["dji_id"]),
-        surname=cast(str, parsed["surname"]),
-        given_names=cast(str, parsed["given_names"]),
-        birth_date=cast(date, parsed["birth_date"]),
-        sentence_days=cast(int, parsed["sentence_days"]),
-        report_date=cast(date, parsed["report_date"]),
-        institution=cast(str, parsed["institution"]),
-        street=optional["street"],
-        house_number=optional["house_number"],
-        postcode=optional["postcode"],
-        woonplaats=optional["woonplaats"],
-        gemeente=optional["gemeente"],
-        phone=optional["phone"],
-        email=optional["email"],
-    )
-
-
-def check_eligibility(report: SelfReport, decision: RoutingDecision, institutions: Sequence[str]) -> list[str]:
+def check_eligibility(report: PersonReport, decision: RoutingDecision, institutions: Sequence[str]) -> list[str]:
     """Say why a valid record falls outside the target group; an empty list means eligible.
 
     All reasons are returned (not just the first), so staff see at once that, say, both the
@@ -316,7 +233,9 @@ def check_eligibility(report: SelfReport, decision: RoutingDecision, institution
     An undecided municipality is *not* a reason: that record needs routing, not rejection.
 
     Args:
-        institutions: the configured institutions; matched without regard to case or spacing.
+        institutions: the institutions configured for the record's group (``[koers] institutions`` for
+            self-reporters, ``detainee_institutions`` for detainees); matched without regard to case
+            or spacing.
     """
     configured = (institutions,) if isinstance(institutions, str) else tuple(institutions)
     reasons = []

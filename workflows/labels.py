@@ -12,7 +12,7 @@ from typing import TypeVar, cast
 
 from workflows.commands import CloseReason, EmailKind, Recipient
 from workflows.definition import ESCALATION_TIMER, FOLLOW_UP_TIMER, WINDOW_CLOSE_TIMER
-from workflows.model import Answer, CaseState, ContactForm, IntakeResult
+from workflows.model import Answer, CaseState, ContactForm, IntakeResult, TargetGroup
 from workflows.states import (
     AuditKind,
     DeadLetterState,
@@ -39,6 +39,21 @@ CASE_STATES: Mapping[CaseState, str] = {
     CaseState.OUTCOME_PARTIAL: "Uitkomst deels bekend",
     CaseState.CLOSED: "Afgesloten",
 }
+# The groups as headings, filters and report rows name them.
+TARGET_GROUPS: Mapping[TargetGroup, str] = {
+    TargetGroup.SELF_REPORTER: "Zelfmelders",
+    TargetGroup.DETAINEE: "Kortgestrafte gedetineerden",
+}
+# One person of the group, as a sentence says it ("zelfmelder ZM-000042").
+GROUP_PERSONS: Mapping[TargetGroup, str] = {
+    TargetGroup.SELF_REPORTER: "zelfmelder",
+    TargetGroup.DETAINEE: "gedetineerde",
+}
+# The date each group's window closes on (its definition's ``deadline_field``).
+GROUP_DEADLINES: Mapping[TargetGroup, str] = {
+    TargetGroup.SELF_REPORTER: "Meldingsdatum",
+    TargetGroup.DETAINEE: "Vrijlatingsdatum",
+}
 INTAKE_RESULTS: Mapping[IntakeResult, str] = {
     IntakeResult.ACCEPTED: "geaccepteerd",
     IntakeResult.DUPLICATE: "dubbel",
@@ -51,7 +66,7 @@ TIMERS: Mapping[str, str] = {
     "second_reminder": "Tweede herinnering",
     ESCALATION_TIMER: "Escalatie naar de coördinator",
     FOLLOW_UP_TIMER: "Vervolgvraag over acties",
-    WINDOW_CLOSE_TIMER: "Meldingsdatum: zaak sluit",
+    WINDOW_CLOSE_TIMER: "Meldings- of vrijlatingsdatum: zaak sluit",
 }
 TIMER_STATES: Mapping[TimerState, str] = {
     TimerState.PENDING: "gepland",
@@ -143,9 +158,10 @@ CONTACT_FORMS: Mapping[ContactForm, str] = {
 }
 CLOSE_REASONS: Mapping[CloseReason, str] = {
     CloseReason.OUTCOME_COMPLETE: "uitkomst compleet",
-    CloseReason.WINDOW_CLOSED_WITH_OUTCOME: "meldingsdatum bereikt, met uitkomst",
-    CloseReason.WINDOW_CLOSED_PARTIAL: "meldingsdatum bereikt, uitkomst deels bekend",
-    CloseReason.WINDOW_CLOSED_WITHOUT_OUTCOME: "meldingsdatum bereikt, zonder uitkomst",
+    # The window closes on the group's date: the report date of a self-reporter, the release of a detainee.
+    CloseReason.WINDOW_CLOSED_WITH_OUTCOME: "meldings- of vrijlatingsdatum bereikt, met uitkomst",
+    CloseReason.WINDOW_CLOSED_PARTIAL: "meldings- of vrijlatingsdatum bereikt, uitkomst deels bekend",
+    CloseReason.WINDOW_CLOSED_WITHOUT_OUTCOME: "meldings- of vrijlatingsdatum bereikt, zonder uitkomst",
     CloseReason.OPERATOR: "door een operator gesloten",
 }
 # Short names of routing methods, for the console's lists and the case page.

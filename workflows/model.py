@@ -4,7 +4,10 @@ Glossary (Dutch terms used by the region, English identifiers in code):
 
 - *gemeente*: municipality (``Municipality``), identified by its CBS code ``GM0014``.
 - *zelfmelder*: self-reporter, a person summoned to report to prison (``SelfReport``).
+- *kortgestrafte gedetineerde*: a short-sentenced detainee, already in custody (``DetaineeReport``);
+  the widening of the target group in the region's 2019 plan (``TargetGroup``).
 - *meldingsdatum*: report date, the day the person must report to the institution.
+- *vrijlating*: release; *vrijlatingsdatum* the release date, *datum insluiting* the date custody began.
 - *PI*: penitentiary institution (``institution``), e.g. PI Veenhuizen.
 - *woonplaats*: place of residence as registered in the BAG; not unique across municipalities.
 - *detentieschade*: damage done by detention (job, house, relations, debts).
@@ -20,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import ClassVar
 
 
 class IntakeResult(StrEnum):
@@ -30,6 +34,13 @@ class IntakeResult(StrEnum):
     INELIGIBLE = "ineligible"
     REJECTED = "rejected"
     NEEDS_ROUTING = "needs_routing"
+
+
+class TargetGroup(StrEnum):
+    """Who a case is about: each group has its own intake fields and its own workflow definition."""
+
+    SELF_REPORTER = "self_reporter"  # summoned to report on ``report_date``; the default
+    DETAINEE = "detainee"  # in custody since ``custody_since``, released on ``release_date``
 
 
 class CaseState(StrEnum):
@@ -80,7 +91,9 @@ class FieldError:
 
 @dataclass(frozen=True, slots=True)
 class SelfReport:
-    """A validated intake record: everything Koers knows about one summons."""
+    """A validated intake record of a self-reporter: everything Koers knows about one summons."""
+
+    group: ClassVar[TargetGroup] = TargetGroup.SELF_REPORTER
 
     dji_id: str
     surname: str
@@ -96,6 +109,33 @@ class SelfReport:
     gemeente: str | None = None
     phone: str | None = None
     email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DetaineeReport:
+    """A validated intake record of a short-sentenced detainee: in custody, to be released on ``release_date``."""
+
+    group: ClassVar[TargetGroup] = TargetGroup.DETAINEE
+
+    dji_id: str
+    surname: str
+    given_names: str
+    birth_date: date
+    sentence_days: int
+    release_date: date
+    custody_since: date
+    institution: str
+    street: str | None = None  # the address of residence on record (the person is inside, not there)
+    house_number: str | None = None
+    postcode: str | None = None
+    woonplaats: str | None = None
+    gemeente: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+# A validated intake record of either group.
+PersonReport = SelfReport | DetaineeReport
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,5 +136,8 @@ def test_the_readme_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Zaken per status" in result.stdout and "notification     sent" in result.stdout
     assert "Antwoorden van gemeenten" in result.stdout and "Monitoring" in result.stdout
+    # the wider group: its own feed, its cases, and its figures beside the self-reporters'
+    assert "Synthetische aanlevering gedetineerden: 40 records" in result.stdout
+    assert "Zaken per groep:" in result.stdout and "== Kortgestrafte gedetineerden ==" in result.stdout
     assert list((tmp_path / "home" / "demo" / "spool").glob("*.eml"))
     assert loose_modes(tmp_path / "home") == {}  # the feed with names, the database, the letters: owner-only

@@ -30,7 +30,7 @@ from workers.cli import cli
 from workers.demo.synthetic import FeedMix, generate_records, write_feed
 
 PASSWORD = "GeheimWachtwoord42"
-SECRET = "operator-errors-secret-key-of-32-bytes!!"
+SECRET = "vGw7kV2ZrQ1pY8tN3xL6cB0mJ4sH9dF5aE2uK7oW1iR"  # 43 random base64 characters: not weak
 
 
 def koers(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:

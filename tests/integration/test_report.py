@@ -104,7 +104,7 @@ def fixture_cases(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
                 session.add(OutboundEmail(
                     case_id=case.id, kind=kind, step=f"s{i}", recipient="municipality", reason="test",
                     message_id=f"<t{n}-{i}@koers.test>", state=state, created_at=at, updated_at=at,
-                    sent_at=at if state == "sent" else None,
+                    sent_at=at if state == "sent" else None, attach_letter=kind == "notification",
                 ))  # fmt: skip
     return sessions
 
@@ -229,7 +229,8 @@ def test_report_json_has_the_figures_with_explicit_denominators(fixture_cases: s
     with fixture_cases() as session:
         data = json.loads(monitoring_report(session, date_from=None, date_to=None).to_json())
 
-    assert set(data) == {"period", "cbs_codes", "bands", "total", "provinces", "municipalities", "trend"}
+    assert set(data) == {"period", "cbs_codes", "bands", "total", "provinces", "municipalities", "trend", "group",
+                         "groups"}  # fmt: skip
     assert data["total"]["cases"] == 20 and data["total"]["letters_sent"] == 17
     assert data["total"]["percentages"]["known_to_care"] == {"count": 6, "of": 9, "denominator": "actions",
                                                              "percent": 66.7}  # fmt: skip
@@ -241,13 +242,16 @@ def test_report_json_has_the_figures_with_explicit_denominators(fixture_cases: s
 def test_report_csv_has_municipalities_province_subtotals_and_total(fixture_cases: sessionmaker[Session]) -> None:
     with fixture_cases() as session:
         text = report_csv(monitoring_report(session, date_from=None, date_to=None))
-    lines = text.split("\r\n")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    # All groups together come first, each row ending in its group (the sections per group: test_report_groups)
+    lines = [line.removesuffix(";Alle groepen") for line in text.split("\r\n") if line.endswith(";Alle groepen")]
+    header, *rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    rows = [row for row in rows if row[-1] == "Alle groepen"]
 
-    assert rows[0][:6] == ["Niveau", "CBS-code", "Gemeente", "Provincie", "Zaken", "Brieven verzonden"]
-    assert "% respons op brief (van verzonden brieven)" in rows[0] and "Zaken (maximaal 3 weken)" in rows[0]
-    assert len(rows) == 1 + 41 + 4 + 1  # header, 40 municipalities + unrouted, 4 subtotals, total
-    assert all(len(row) == len(rows[0]) for row in rows)
+    assert header[:6] == ["Niveau", "CBS-code", "Gemeente", "Provincie", "Zaken", "Brieven verzonden"]
+    assert header[-1] == "Groep"
+    assert "% respons op brief (van verzonden brieven)" in header and "Zaken (maximaal 3 weken)" in header
+    assert len(rows) == 41 + 4 + 1  # 40 municipalities + unrouted, 4 subtotals, total
+    assert all(len(row) == len(header) for row in rows)
     # GM0014: 6 cases, 6 letters, R 3 = 50,0 % (3/6), C 4 = 66,7 %, O 1, AC 3 = 75,0 % (3/4), A 3 = 50,0 % (3/6),
     # K 2 = 66,7 % (2/3), E 1 = 16,7 % (1/6), W 1, U 1; bands: b1 4 cases R 3 = 75,0 % (3/4 letters) A 3 = 75,0 %,
     # b2 c3 (0 %), b3 c4 (0 %)
@@ -261,9 +265,9 @@ def test_report_csv_has_municipalities_province_subtotals_and_total(fixture_case
             "2;1;100,0;1;50,0;1;1;100,0;0;0,0;1;0;0,0;0;0,0") in lines  # fmt: skip
     # Total: see test_report_counts_…; bands b1 R 5/8 = 62,5 % A 5/9 = 55,6 %, b2 R 3/5 = 60,0 % A 3/7 = 42,9 %,
     # b3 R 0/4 A 1/4 = 25,0 %
-    assert lines[-2] == ("totaal;;Totaal 3Noord;;20;17;8;47,1;12;60,0;4;8;66,7;9;45,0;6;66,7;5;25,0;3;2;"
+    assert lines[-1] == ("totaal;;Totaal 3Noord;;20;17;8;47,1;12;60,0;4;8;66,7;9;45,0;6;66,7;5;25,0;3;2;"
                          "9;5;62,5;5;55,6;7;3;60,0;3;42,9;4;0;0,0;1;25,0")  # fmt: skip
-    assert lines[-1] == ""  # every row ends in CRLF
-    levels = [row[0] for row in rows[1:]]
+    assert text.endswith(";Kortgestrafte gedetineerden\r\n")  # every row ends in CRLF; the groups follow
+    levels = [row[0] for row in rows]
     assert levels.index("provincie") == 10  # Groningen's 10 municipalities come first, then its subtotal
     assert rows[-2][2] == "Subtotaal Onbekend" and rows[-3][2] == "Nog niet gerouteerd"

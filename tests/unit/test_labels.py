@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REPO
 from workflows import labels
 from workflows.commands import CloseReason, EmailKind, Recipient
-from workflows.model import Answer, CaseState, ContactForm, IntakeResult
+from workflows.model import Answer, CaseState, ContactForm, IntakeResult, TargetGroup
 from workflows.states import (
     AuditKind,
     DeadLetterState,
@@ -35,6 +35,7 @@ LABELLED: list[tuple[type[StrEnum], object]] = [
     (ContactForm, labels.CONTACT_FORMS), (CloseReason, labels.CLOSE_REASONS), (RoutingMethod, labels.ROUTING_METHODS),
     (AuditKind, labels.EVENTS), (FieldCertainty, labels.FIELD_CERTAINTIES), (ProposalState, labels.PROPOSAL_STATES),
     (TokenScope, labels.TOKEN_SCOPES), (TokenState, labels.TOKEN_STATES),
+    (TargetGroup, labels.TARGET_GROUPS), (TargetGroup, labels.GROUP_PERSONS), (TargetGroup, labels.GROUP_DEADLINES),
 ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import click
 
 from schema.case_queries import case_details
 from workers.bootstrap import bootstrap
+from workflows.labels import TARGET_GROUPS, label
 
 
 @click.group()
@@ -43,7 +44,13 @@ def _print_case(d: dict) -> None:  # type: ignore[type-arg]
         f"{k}: {v}" for k, v in d["routing"]["evidence"].items()))
     if d["routing"]["candidates"]:
         click.echo(f"  kandidaten     {', '.join(d['routing']['candidates'])}")
-    click.echo(f"  meldingsdatum  {d['report_date']} bij {d['institution']}")
+    click.echo(f"  groep          {label(TARGET_GROUPS, d['group'])}")
+    if d["release_date"]:
+        click.echo(f"  vrijlating     {d['release_date']} uit {d['institution']} (vast sinds {d['custody_since']})")
+    else:
+        click.echo(f"  meldingsdatum  {d['report_date']} bij {d['institution']}")
+    if d["workflow"]:
+        click.echo(f"  workflow       {d['workflow']['definition']} v{d['workflow']['version']}")
     if d.get("review_reason"):
         click.echo(f"  te beoordelen  {d['review_reason']}")
     if d["outcome"]:

@@ -4,6 +4,9 @@ A fresh SQLite database under ``KOERS_HOME/demo`` (unless KOERS_DATABASE_URL is 
 database, with a seed of its own), the in-process broker, worker threads and scheduler of
 ``koers run``, and timers in seconds instead of working days, so that notifications, reminders
 and escalations all happen within a minute. Mail goes to the spool folder (or KOERS_SMTP_URL).
+Beside the self-reporters a second feed brings short-sentenced detainees (the wider group): their
+escalation waits for ten working days before the release, so the demo shows their notification
+and reminder, and the escalation at once for those released sooner; the report shows both groups.
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ from workers.web.app import create_app
 from workers.web.server import WebServer
 from workers.wiring import intake_service
 from workflows.durations import parse_duration
-from workflows.labels import CASE_STATES, INBOUND_STATES, PROPOSAL_STATES, label
-from workflows.model import CaseState
+from workflows.labels import CASE_STATES, INBOUND_STATES, PROPOSAL_STATES, TARGET_GROUPS, label
+from workflows.model import CaseState, TargetGroup
 from workflows.states import InboundState
 
 DEMO_TIMERS = {"first_reminder": "PT5S", "second_reminder": "PT10S", "escalate_after": "PT15S",
@@ -68,12 +71,14 @@ def _demo_app(seed: int | None) -> tuple[App, int]:
 
 @click.command()
 @click.option("--cases", "count", default=200, show_default=True, help="Aantal synthetische zelfmelders.")
+@click.option("--detainees", default=40, show_default=True,
+              help="Aantal synthetische kortgestrafte gedetineerden (een eigen aanlevering).")
 @click.option("--seed", type=int, default=None, help="Zaad voor de synthetische aanlevering (standaard 2019).")
 @click.option("--wait", "max_wait", default=90, show_default=True, help="Maximaal zoveel seconden op de flow wachten.")
 @click.option("--console/--no-console", default=True, show_default=True,
               help="Laat daarna de webconsole draaien om rond te kijken (stoppen met Ctrl-C).")
 @click.option("-v", "--verbose", is_flag=True, help="Logregels van werkers en planner tonen.")
-def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bool) -> None:
+def demo(count: int, detainees: int, seed: int | None, max_wait: int, console: bool, verbose: bool) -> None:
     """Een complete run op synthetische gegevens: aanlevering, routering, melding, antwoorden, escalatie."""
     if not has_faker():  # one line that names the fix, not a traceback
         click.echo(MISSING_EXTRA, err=True)
@@ -94,9 +99,11 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
         feed = _synthetic_feed(app, count, seed)
         summary = ingest_file(app, intake_service(app), feed)
         print_summary(summary)
+        _ingest_detainees(app, detainees, seed)
         _follow_flow(app, staff, max_wait)
         _print_outcome(app)
         _print_proposals(app, staff)
+        _print_groups(app)
         _print_report(app)
         if console:
             _show_console(app, running)
@@ -114,6 +121,42 @@ def _synthetic_feed(app: App, count: int, seed: int) -> Path:
     written = write_feed(feed, generate_records(count, seed=seed, today=today, mix=FeedMix()), delimiter=";")
     click.echo(f"\nSynthetische aanlevering: {written} records in {feed}")
     return feed
+
+
+def _ingest_detainees(app: App, count: int, seed: int) -> None:
+    """The second feed: short-sentenced detainees, through the same intake as any feed file."""
+    if count <= 0:
+        return
+    from workers.demo.detainees import DETAINEE_FIELDS, generate_detainees  # needs Faker, like the first feed
+    from workers.demo.synthetic import write_feed
+
+    today = app.clock().astimezone(LOCAL).date()
+    feed = app.settings.home / f"gedetineerden-{seed}.csv"
+    written = write_feed(feed, generate_detainees(count, seed=seed, today=today), delimiter=";",
+                         fields=DETAINEE_FIELDS)  # fmt: skip
+    click.echo(f"\nSynthetische aanlevering gedetineerden: {written} records in {feed}")
+    print_summary(ingest_file(app, intake_service(app), feed))
+
+
+def _waiting_for_release(app: App) -> int:
+    """Detainee cases that had their reminder: their escalation comes ten working days before the release."""
+    with app.sessions() as session:
+        return int(session.scalar(
+            select(func.count()).select_from(CaseRow)
+            .where(CaseRow.target_group == TargetGroup.DETAINEE, CaseRow.state == CaseState.REMINDED)
+        ) or 0)  # fmt: skip
+
+
+def _print_groups(app: App) -> None:
+    """Cases per group and stage: the wider group beside the self-reporters."""
+    with app.sessions() as session:
+        rows = session.execute(select(CaseRow.target_group, CaseRow.state, func.count())
+                               .group_by(CaseRow.target_group, CaseRow.state)).all()  # fmt: skip
+    click.echo("Zaken per groep:")
+    for group in TargetGroup:
+        stages = {state: int(n) for g, state, n in rows if g == group}
+        listed = ", ".join(f"{label(CASE_STATES, s)} {n}" for s, n in sorted(stages.items())) or "geen"
+        click.echo(f"  {label(TARGET_GROUPS, group):<28} {sum(stages.values()):>5}  ({listed})")
 
 
 def _states(app: App) -> Counter[str]:
@@ -140,7 +183,7 @@ def _follow_flow(app: App, staff: StaffSimulation, max_wait: int) -> None:
         if line != last:
             click.echo(f"  {time.monotonic() - started:5.1f} s  {line}")
             last = line
-        moving = sum(n for s, n in states.items() if s not in _AT_REST)
+        moving = sum(n for s, n in states.items() if s not in _AT_REST) - _waiting_for_release(app)
         if not moving and not staff.pending and not _unread_replies(app):
             click.echo(f"  gemeenten stuurden {staff.sent} antwoorden")
             return
@@ -202,7 +245,7 @@ def _print_outcome(app: App) -> None:
     click.echo("\nZaken per status:")
     for state, n in sorted(_states(app).items()):
         click.echo(f"  {label(CASE_STATES, state):<40} {n:>5}")
-    click.echo(f"  waarvan urgent (meldingsdatum binnen 5 werkdagen)  {urgent}")
+    click.echo(f"  waarvan urgent (meldings- of vrijlatingsdatum dichtbij)  {urgent}")
     click.echo("Zaken per provincie: " + ", ".join(f"{p} {n}" for p, n in per_province))
     click.echo("E-mails:")
     for kind, state, n in sorted(emails):

@@ -15,7 +15,7 @@ from schema.status_queries import NEEDS_REVIEW
 from workers.bootstrap import bootstrap
 from workers.report_export import report_csv, report_text
 from workers.status import attention, collect_status, duration_text
-from workflows.model import CaseState
+from workflows.model import CaseState, TargetGroup
 from workflows.states import TimerState
 
 BROKER_SOURCES = {"management-api": "RabbitMQ via de beheer-API", "amqp": "RabbitMQ via AMQP (onbevestigd onbekend)",
@@ -114,19 +114,24 @@ def _to_date(_ctx: click.Context, _param: click.Parameter, value: datetime | Non
 )
 @click.option("--municipality", "cbs_codes", multiple=True, metavar="GMxxxx",
               help="Alleen deze gemeente (CBS-code, bijv. GM0080); mag vaker.")  # fmt: skip
+@click.option("--group", type=click.Choice([g.value for g in TargetGroup]), default=None,
+              help="Alleen deze groep: self_reporter (zelfmelders) of detainee (kortgestrafte gedetineerden).")
 def report(as_json: bool, csv_target: str | None, date_from: date | None, date_to: date | None,
-           cbs_codes: tuple[str, ...]) -> None:  # fmt: skip
+           cbs_codes: tuple[str, ...], group: str | None) -> None:  # fmt: skip
     """Monitoringscijfers per provincie en gemeente: respons op de brief, contact, acties, al bekend bij hulpverlening.
 
-    Percentages noemen hun noemer (van verzonden brieven, van alle zaken, van zaken met contact,
-    van zaken met acties) en zijn ook uitgesplitst naar strafduur. Alleen aantallen, nooit namen.
+    Eerst alle groepen samen, dan elke groep apart (zelfmelders, kortgestrafte gedetineerden), met
+    dezelfde kolommen; de filters gelden voor elke groep. Percentages noemen hun noemer (van
+    verzonden brieven, van alle zaken, van zaken met contact, van zaken met acties) en zijn ook
+    uitgesplitst naar strafduur. Alleen aantallen, nooit namen.
     """
     if as_json and csv_target == "-":
         raise click.UsageError("--json en --csv - schrijven allebei naar stdout; kies er één")
     app = bootstrap()
     try:
         with app.sessions() as session:
-            result = monitoring_report(session, date_from=date_from, date_to=date_to, cbs_codes=cbs_codes or None)
+            result = monitoring_report(session, date_from=date_from, date_to=date_to, cbs_codes=cbs_codes or None,
+                                       group=group)  # fmt: skip
     finally:
         app.dispose()
     unknown = sorted({c.upper() for c in cbs_codes} - {m.cbs_code for m in result.municipalities})

@@ -28,7 +28,7 @@ from schema.models import CaseRow
 from schema.runtime_models import OutboundEmail
 from workers.settings import Settings
 from workflows.commands import EmailKind
-from workflows.model import Answer, ContactForm, Outcome
+from workflows.model import Answer, ContactForm, Outcome, TargetGroup
 from workflows.states import EmailState
 
 
@@ -49,17 +49,20 @@ def _block(outcome: Outcome, keys: tuple[str, ...] | None = None) -> str:
     return fill_block(outcome, style=FillStyle.LINES, keys=keys) + "\n"
 
 
-def plan_replies(rng: random.Random, second: float) -> list[PlannedReply]:
-    """What one municipality does with one case; ``second`` scales the demo's short timers."""
+def plan_replies(rng: random.Random, second: float, letter: bool = True) -> list[PlannedReply]:
+    """What one municipality does with one case; ``second`` scales the demo's short timers.
+
+    ``letter``: the person got the letter (a self-reporter); a detainee, reached inside, never answers one.
+    """
     roll = rng.random()
     if roll < 0.25:
         return []  # never answers: the case is escalated
     when = timedelta(seconds=rng.uniform(1, 4) * second if roll < 0.8 else rng.uniform(6, 9) * second)
     contact = rng.random() < 0.75
     if not contact:
-        return [PlannedReply(when, _block(Outcome(contact=Answer.NO, note="niet bereikt, brief verstuurd"),
-                                          ("contact", "note")))]  # fmt: skip
-    form = _CONTACT_FORMS[0] if rng.random() < 0.7 else rng.choice(_CONTACT_FORMS[1:])
+        note = "niet bereikt, brief verstuurd" if letter else "niet bereikt via de inrichting"
+        return [PlannedReply(when, _block(Outcome(contact=Answer.NO, note=note), ("contact", "note")))]
+    form = _CONTACT_FORMS[0] if letter and rng.random() < 0.7 else rng.choice(_CONTACT_FORMS[1:])
     actions = rng.random() < 0.65
     domains = tuple(rng.sample(_DOMAINS, rng.randint(1, 3))) if actions else ()
     outcome = Outcome(contact=Answer.YES, contact_form=form, actions=Answer.YES if actions else Answer.NO,
@@ -174,7 +177,8 @@ class StaffSimulation:
                 .where(OutboundEmail.kind == EmailKind.NOTIFICATION, OutboundEmail.state == EmailState.SENT)
             ).all()  # fmt: skip
             for case, notification in rows:
-                plan = self._plans.setdefault(case.id, plan_replies(self._rng, self._second))
+                letter = case.target_group == TargetGroup.SELF_REPORTER
+                plan = self._plans.setdefault(case.id, plan_replies(self._rng, self._second, letter))
                 while plan and notification.sent_at and now >= notification.sent_at + plan[0].after:
                     planned = plan.pop(0)
                     outgoing.append(compose_reply(self._settings, self._secret, case, notification, planned,

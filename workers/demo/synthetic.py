@@ -281,18 +281,19 @@ def generate_records(
 
 
 def write_feed(
-    path: Path, records: Iterable[dict[str, str]], fmt: Literal["csv", "jsonl"] = "csv", delimiter: str = ","
-) -> int:
-    """Write records as UTF-8 CSV (header row, ``FIELDS`` order) or JSON Lines; return how many were written.
+    path: Path, records: Iterable[dict[str, str]], fmt: Literal["csv", "jsonl"] = "csv", delimiter: str = ",",
+    fields: tuple[str, ...] = FIELDS,
+) -> int:  # fmt: skip
+    """Write records as UTF-8 CSV (header row, ``fields`` order) or JSON Lines; return how many were written.
 
-    A CSV record with a field outside ``FIELDS`` raises ``ValueError`` rather than being trimmed silently.
+    A CSV record with a field outside ``fields`` raises ``ValueError`` rather than being trimmed silently.
     """
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown feed format {fmt!r}; use 'csv' or 'jsonl'")
     count = 0
     path.unlink(missing_ok=True)  # created anew, owner-only: the feed holds names and addresses
     with os.fdopen(create_private(path), "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS, delimiter=delimiter, restval="")
+        writer = csv.DictWriter(handle, fieldnames=fields, delimiter=delimiter, restval="")
         if fmt == "csv":
             writer.writeheader()
         for record in records:

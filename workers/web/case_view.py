@@ -36,7 +36,7 @@ def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> d
         "case": case,
         "reference": case_reference(case.id),
         "municipality": municipality,
-        "days_left": (case.report_date - today).days,
+        "days_left": (case.deadline - today).days,
         "outcome": outcome_of(case),
         "candidates": _names(session, list(case.routing_candidates or [])),
         "timeline": list(

@@ -35,7 +35,7 @@ def _queue(state: WebState, viewer: Viewer) -> dict[str, Any]:
                                    .where(InboundMessage.state.in_(InboundState.open()))
                                    .order_by(InboundMessage.received_at.desc()).limit(QUEUE_LIMIT))  # fmt: skip
         cases = session.scalars(scoped(select(CaseRow), viewer).where(CaseRow.review_reason.is_not(None))
-                                .order_by(CaseRow.report_date).limit(QUEUE_LIMIT))  # fmt: skip
+                                .order_by(CaseRow.deadline).limit(QUEUE_LIMIT))  # fmt: skip
         return {"messages": list(messages), "cases": [(c, case_reference(c.id)) for c in cases]}
 
 

@@ -42,15 +42,15 @@ def _open_cases() -> Select[Any]:
 
 def deadline_board(session: Session, viewer: Viewer, today: date, *, cbs_code: str | None = None,
                    state: str | None = None) -> list[BoardRow]:  # fmt: skip
-    """Open cases by days left until the report date (overdue first), each with its next pending timer."""
-    query = scoped(_open_cases(), viewer).order_by(CaseRow.report_date, CaseRow.id).limit(BOARD_LIMIT)
+    """Open cases by days left until their group's date (report, release; overdue first), each with its next timer."""
+    query = scoped(_open_cases(), viewer).order_by(CaseRow.deadline, CaseRow.id).limit(BOARD_LIMIT)
     if cbs_code:
         query = query.where(CaseRow.cbs_code == cbs_code)
     if state:
         query = query.where(CaseRow.state == state)
     rows = session.execute(query).all()
     timers = _next_timers(session, [case.id for case, _ in rows])
-    return [BoardRow(case, name, (case.report_date - today).days, *timers.get(case.id, (None, None)))
+    return [BoardRow(case, name, (case.deadline - today).days, *timers.get(case.id, (None, None)))
             for case, name in rows]  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def board_summary(rows: list[BoardRow]) -> list[dict[str, Any]]:
 
 def case_list(session: Session, viewer: Viewer, *, text: str = "", state: str | None = None,
               cbs_code: str | None = None, review: bool = False, page: int = 1) -> tuple[list[Any], int]:  # fmt: skip
-    """One page of cases matching the search and filters, newest report date first, and the total."""
+    """One page of cases matching the search and filters, latest report or release date first, and the total."""
     query = scoped(select(CaseRow, MunicipalityRow.name)
                    .outerjoin(MunicipalityRow, MunicipalityRow.cbs_code == CaseRow.cbs_code), viewer)  # fmt: skip
     query = _search(query, text.strip())
@@ -94,7 +94,7 @@ def case_list(session: Session, viewer: Viewer, *, text: str = "", state: str | 
     if review:
         query = query.where(CaseRow.review_reason.is_not(None))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page_query = query.order_by(CaseRow.report_date.desc(), CaseRow.id.desc())
+    page_query = query.order_by(CaseRow.deadline.desc(), CaseRow.id.desc())
     rows = session.execute(page_query.limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)).all()
     return list(rows), int(total)
 
@@ -121,8 +121,8 @@ def work_counts(session: Session, viewer: Viewer, today: date) -> dict[str, int]
     )
     counts = {
         "open": session.scalar(open_cases),
-        "overdue": session.scalar(open_cases.where(CaseRow.report_date < today)),
-        "week": session.scalar(open_cases.where(CaseRow.report_date.between(today, today + timedelta(days=7)))),
+        "overdue": session.scalar(open_cases.where(CaseRow.deadline < today)),
+        "week": session.scalar(open_cases.where(CaseRow.deadline.between(today, today + timedelta(days=7)))),
         "review": session.scalar(review),
         "inbound": session.scalar(inbound),
         "routing": session.scalar(cases.where(CaseRow.state == CaseState.NEEDS_ROUTING)) if viewer.is_operator else 0,

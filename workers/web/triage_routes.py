@@ -22,12 +22,12 @@ TRIAGE_LIMIT = 200
 def _queue(state: WebState, viewer: Viewer) -> dict[str, Any]:
     with state.app.sessions() as session:
         query = scoped(select(CaseRow).where(CaseRow.state == CaseState.NEEDS_ROUTING), viewer)
-        cases = list(session.scalars(query.order_by(CaseRow.report_date, CaseRow.id).limit(TRIAGE_LIMIT)))
+        cases = list(session.scalars(query.order_by(CaseRow.deadline, CaseRow.id).limit(TRIAGE_LIMIT)))
         all_municipalities = list(session.execute(
             select(MunicipalityRow.cbs_code, MunicipalityRow.name, MunicipalityRow.province)
             .order_by(MunicipalityRow.province, MunicipalityRow.name)).tuples())  # fmt: skip
         names = {code: f"{name} ({province})" for code, name, province in all_municipalities}
-        items = [{"case": c, "reference": case_reference(c.id), "days_left": (c.report_date - state.today()).days,
+        items = [{"case": c, "reference": case_reference(c.id), "days_left": (c.deadline - state.today()).days,
                   "candidates": [(code, names.get(code, code)) for code in c.routing_candidates or []]}
                  for c in cases]  # fmt: skip
         return {"items": items, "all": [(code, names[code]) for code, _, _ in all_municipalities]}

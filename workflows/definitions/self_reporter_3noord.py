@@ -33,6 +33,7 @@ from workflows.durations import Duration
 NAME = "self_reporter_3noord"
 VERSION = 1
 TRIGGER = "case_accepted"
+DEADLINE_FIELD = "report_date"
 TIMER_KEYS = ("first_reminder", "second_reminder", "escalate_after", "escalate_before_report", "partial_follow_up")
 
 
@@ -68,7 +69,7 @@ def build(timers: Mapping[str, Duration]) -> WorkflowDefinition:
         name=NAME,
         version=VERSION,
         trigger=Trigger(TRIGGER),
-        deadline_field="report_date",
+        deadline_field=DEADLINE_FIELD,
         steps=(NOTIFICATION, wait, CloseAtDeadline()),
         description="Zelfmelders 3Noord: voorzorg via de gemeente vóór de meldingsdatum.",
     ).validate()

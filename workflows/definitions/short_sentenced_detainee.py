@@ -1,15 +1,16 @@
-"""The planned widening: all regionally short-sentenced detainees, prepared for before release.
+"""The widening of the 2019 plan: all regionally short-sentenced detainees, prepared for before release.
 
-The region plans to widen the target group from self-reporters to everyone with a short
-sentence from the region. Those people are already in custody when they come in, so the window
+The region widens the target group from self-reporters to everyone from the region with a short
+sentence (intake records with ``group = detainee``, ``TargetGroup.DETAINEE``). Those people are
+already in custody when they come in, so the window
 that matters is not the report date but the **release date**: the municipality is told at
 intake (no letter — the person is reached inside the institution), gets one reminder after
 ``first_reminder``, and the coordinator gets the case ``escalate_before_release`` working days
 before release (default 10). A partial outcome gets one follow-up after ``partial_follow_up``;
 the window closes at 00:00 on the release date.
 
-This module exists to show that a new group is a new definition on the same engine: nothing in
-``workflows.engine`` knows about it.
+A new group is a new definition on the same engine: nothing in ``workflows.engine`` knows about
+it; ``workflows.definitions.trigger_of`` ties the group to this definition's trigger.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from workflows.durations import Duration
 NAME = "short_sentenced_detainee"
 VERSION = 1
 TRIGGER = "detainee_in_custody"
-# Not (yet) a key of the shared [timers] config table, so the definition carries its own default.
+DEADLINE_FIELD = "release_date"
+# A key of the [timers] config table (workers.settings has the same default); a caller that builds the
+# definition from fewer timers (tests, benchmarks) gets this one.
 ESCALATE_BEFORE_RELEASE_KEY = "escalate_before_release"
 DEFAULT_ESCALATE_BEFORE_RELEASE = Duration.of_workdays(10)
 
@@ -72,7 +75,7 @@ def build(timers: Mapping[str, Duration]) -> WorkflowDefinition:
         name=NAME,
         version=VERSION,
         trigger=Trigger(TRIGGER),
-        deadline_field="release_date",
+        deadline_field=DEADLINE_FIELD,
         steps=(NOTIFICATION, wait, CloseAtDeadline()),
         description="Kortgestraften in detentie: voorbereiding op de vrijlating via de gemeente.",
     ).validate()
