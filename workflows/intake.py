@@ -45,7 +45,7 @@ REPORT_DATE_HORIZON_YEARS = 2  # a report date further ahead is a typo, and woul
 SENTENCE_LIMIT_DAYS = 365  # the target group has sentences shorter than one year
 
 MISSING = "verplicht veld ontbreekt of is leeg"
-OUT_OF_REGION = "woont buiten Groningen, Fryslân en Drenthe"
+OUT_OF_REGION = "woont buiten 3Noord"  # Groningen, Fryslân and Drenthe; routing decides (certain only)
 SENTENCE_TOO_LONG = f"straf van {SENTENCE_LIMIT_DAYS} dagen of langer"
 
 _FIELD_SET = frozenset(FIELDS)

@@ -13,6 +13,7 @@ from schema.reference import (
     iter_aliases,
     iter_legacy,
     iter_municipalities,
+    iter_outside_municipalities,
     iter_postcodes,
     iter_woonplaatsen,
     load_registry,
@@ -27,10 +28,13 @@ COPIED_FILES = [
     "woonplaatsen.csv",
     "woonplaatsen_bag.csv",
     "postcodes_pc4.csv",
+    "municipalities_nl.csv",
+    "woonplaatsen_nl.csv",
     "SOURCES.md",
 ]
 CURRENT = {m.cbs_code: m for m in iter_municipalities()}
 LEGACY = {m.cbs_code: m for m in iter_legacy()}
+OUTSIDE = {m.cbs_code: m for m in iter_outside_municipalities()}
 
 
 def test_there_are_40_municipalities_10_in_groningen_18_in_fryslan_12_in_drenthe() -> None:
@@ -111,7 +115,7 @@ def test_the_three_splits_have_the_successors_named_in_sources() -> None:
 
 @pytest.mark.parametrize("alias", list(iter_aliases()), ids=lambda a: a.alias)
 def test_every_alias_points_to_a_known_code(alias: Alias) -> None:
-    assert alias.cbs_code in CURRENT.keys() | LEGACY.keys()
+    assert alias.cbs_code in CURRENT.keys() | LEGACY.keys() | OUTSIDE.keys()
     assert alias.note
     assert alias.kind in {"municipality", "woonplaats"}
 
