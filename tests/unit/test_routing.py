@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from schema.reference import (
     iter_aliases,
+    iter_frisian_names,
     iter_legacy,
     iter_municipalities,
+    iter_outside_municipalities,
     iter_outside_woonplaatsen,
     iter_postcodes,
     iter_woonplaatsen,
@@ -170,7 +172,8 @@ def test_a_legacy_chain_is_recorded_in_the_evidence() -> None:
 
 
 @pytest.mark.parametrize(
-    "alias", [a for a in iter_aliases() if a.kind == "municipality" and a.cbs_code in CURRENT.keys() | LEGACY.keys()],
+    "alias",
+    [a for a in iter_aliases() if a.kind == "municipality" and a.cbs_code in CURRENT.keys() | LEGACY.keys()],
     ids=lambda a: a.alias,
 )
 def test_a_municipality_alias_routes_to_the_current_municipality(alias: Alias) -> None:
@@ -313,7 +316,15 @@ def test_nothing_at_all_needs_routing_without_candidates() -> None:
 
 # --- robustness, speed and data validation -----------------------------------------------------
 
-NAMES = [m.name for m in CURRENT.values()] + [m.name for m in LEGACY.values()] + sorted(PLACES) + ["Drenthe"]
+NAMES = (
+    [m.name for m in CURRENT.values()]
+    + [m.name for m in LEGACY.values()]
+    + sorted(PLACES)
+    + ["Drenthe", "Hoorn", "Haren", "Den Ham", "Oostrum", "Den Haag", "Ljouwert", "Snits", "Drachten", "Dockum"]
+    + [m.name for m in iter_outside_municipalities()]
+    + sorted({p.name for p in iter_outside_woonplaatsen()})
+    + [a.alias for a in iter_frisian_names()]
+)
 FIELD = st.one_of(
     st.none(), st.text(max_size=60), st.sampled_from(NAMES), st.from_regex(r"(GM)?[0-9]{1,4}", fullmatch=True)
 )
