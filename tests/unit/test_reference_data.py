@@ -32,7 +32,6 @@ COPIED_FILES = [
     "postcodes_pc4.csv",
     "municipalities_nl.csv",
     "woonplaatsen_nl.csv",
-    "SOURCES.md",
 ]
 CURRENT = {m.cbs_code: m for m in iter_municipalities()}
 LEGACY = {m.cbs_code: m for m in iter_legacy()}
@@ -133,6 +132,15 @@ def test_the_registry_builds_from_the_shipped_data() -> None:
     registry = load_registry()
     assert len(registry.municipalities) == 40
     assert len(registry.postcodes) == 987
+
+
+def test_sources_md_keeps_the_shared_text_unchanged_and_only_adds_the_projects_section() -> None:
+    if not SHARED_DATA.exists():
+        service_unavailable(f"the shared reference data in {SHARED_DATA}")
+    shared = (SHARED_DATA / "SOURCES.md").read_bytes()
+    ours = (DEFAULT_DIRECTORY / "SOURCES.md").read_bytes()
+    assert ours.startswith(shared)
+    assert ours[len(shared) :].lstrip().startswith(b"## frisian_names.csv")
 
 
 @pytest.mark.parametrize("name", COPIED_FILES)
