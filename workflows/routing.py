@@ -46,7 +46,6 @@ Invariant: ``route`` never raises on any text and is O(1): every lookup is a dic
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import replace
 
 from workflows.model import RoutingDecision
@@ -85,7 +84,9 @@ def route(registry: Registry, *, gemeente: str | None, woonplaats: str | None, p
         decision = _undecided("out_of_region", set(), evidence)
     else:
         decision = _decide(found, places, pc4, evidence)
-    return _within_region(registry, decision, (*(found.codes if found else ()), *places, *_in_region(pc4)))
+    if decision.cbs_code is None and not decision.candidates:
+        return decision
+    return _within_region(registry, decision, found, places, pc4)
 
 
 def _decide(
@@ -122,11 +123,16 @@ def _is_certainly_outside(
     return bool(common) and not any(registry.in_region(code) for code in common)
 
 
-def _within_region(registry: Registry, decision: RoutingDecision, seen: Iterable[str]) -> RoutingDecision:
+def _within_region(
+    registry: Registry, decision: RoutingDecision, found: Resolution | None, places: tuple[str, ...], pc4: str | None
+) -> RoutingDecision:
     """Only a region municipality is ever decided or offered; an uncertain outsider is a conflict."""
-    if decision.cbs_code is not None and not registry.in_region(decision.cbs_code):
+    if decision.cbs_code is not None:
+        if registry.in_region(decision.cbs_code):
+            return decision
         decision.evidence["toelichting"] = _ACROSS_BORDER
-        decision = _undecided("conflict", set(seen), decision.evidence)
+        seen = {*(found.codes if found else ()), *places, *_in_region(pc4)}
+        decision = _undecided("conflict", seen, decision.evidence)
     candidates = tuple(code for code in decision.candidates if registry.in_region(code))
     return decision if candidates == decision.candidates else replace(decision, candidates=candidates)
 
@@ -149,24 +155,15 @@ def _read_gemeente(registry: Registry, text: str | None, evidence: dict[str, str
 
 
 def _by_name(registry: Registry, key: str) -> Resolution | None:
-    """A municipality name, else a woonplaats written as the municipality (``Drachten``)."""
+    """A municipality name (a namesake across the border already means both, see the registry), else a
+    woonplaats written as the municipality (``Drachten``)."""
     found = registry.names.get(key) or _after_prefix(registry, key)
+    if found is not None or key in _PROVINCE_KEYS:
+        return found
     place = registry.woonplaatsen.get(key)
-    if found is None:
-        if place is None or key in _PROVINCE_KEYS:
-            return None
-        return Resolution(
-            place.codes, "woonplaats", f"geen gemeente maar een woonplaats in {_codes(registry, place.codes)}"
-        )
     if place is None:
-        return found
-    # A municipality on one side of the border that is a woonplaats on the other means both.
-    inside = any(registry.in_region(code) for code in found.codes)
-    across = [code for code in place.codes if registry.in_region(code) != inside]
-    if not across:
-        return found
-    trail = f"{found.trail}; ook een woonplaats in {_codes(registry, across)}"
-    return Resolution(tuple(sorted({*found.codes, *across})), "namesake", trail)
+        return None
+    return Resolution(place.codes, "woonplaats", f"geen gemeente maar een woonplaats in {place.trail}")
 
 
 def _after_prefix(registry: Registry, key: str) -> Resolution | None:
@@ -183,8 +180,7 @@ def _read_woonplaats(registry: Registry, text: str | None, evidence: dict[str, s
     if found is None:
         evidence["woonplaats"] = f"{_quote(text)} is onbekend"
         return ()
-    note = f"; {found.trail}" if found.trail else ""
-    evidence["woonplaats"] = f"{_quote(text)} → {_codes(registry, found.codes)}{note}"
+    evidence["woonplaats"] = f"{_quote(text)} → {found.trail}"
     return found.codes
 
 
@@ -256,10 +252,6 @@ def _decide_unknown_gemeente(
 
 def _in_region(pc4: str | None) -> tuple[str, ...]:
     return () if pc4 is None or pc4 == _OUTSIDE else (pc4,)
-
-
-def _codes(registry: Registry, codes: Iterable[str]) -> str:
-    return ", ".join(code if registry.in_region(code) else f"{code} (buiten de regio)" for code in codes)
 
 
 def _quote(text: str, limit: int = 40) -> str:

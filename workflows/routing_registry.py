@@ -6,6 +6,8 @@
 - ``codes``: ``GM0000`` → the current municipalities it means (a region code, a dissolved or
   retired region code followed through its successors, or a current code elsewhere in the country);
 - ``names``: a municipality name (current, dissolved, alias, Frisian; region or not) → the same;
+  a name that is a municipality on one side of the region's border and a woonplaats on the other
+  (``Hoorn``, ``Haren``) means both (method ``namesake``);
 - ``woonplaatsen``: a woonplaats name (BAG name, the name without its BAG province suffix, ``Sint``
   for ``St.``, an older or Frisian name) → every current municipality, in the country, that has a
   woonplaats of that name.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from workflows.model import LegacyMunicipality, Municipality
 from workflows.names import normalize_name
@@ -111,12 +113,13 @@ class Registry:
         alias_rows = list(aliases)
         codes, names = _municipality_indexes(chains, [a for a in alias_rows if a.kind == "municipality"])
         places = _woonplaats_index(woonplaatsen, [a for a in alias_rows if a.kind == "woonplaats"], chains)
+        places = _listed(_add_outside_places(places, outside_woonplaatsen, chains), chains)
         return cls(
             municipalities=chains.current,
             legacy=chains.old,
             codes=codes,
-            names=names,
-            woonplaatsen=_add_outside_places(places, outside_woonplaatsen, chains),
+            names=_with_namesakes(names, places, chains),
+            woonplaatsen=places,
             postcodes={area.pc4: chains.require_current(area.cbs_code) for area in postcodes},
             outside=chains.outside,
         )
@@ -234,4 +237,33 @@ def _add_outside_places(
         else:
             note = "; ".join(filter(None, (known.trail, "deze naam bestaat ook buiten de regio")))
             merged[key] = Resolution(tuple(sorted({*known.codes, *codes})), known.method, note)
+    return merged
+
+
+def _listing(codes: Iterable[str], chains: _Chains) -> str:
+    return ", ".join(code if code in chains.current else f"{code} (buiten de regio)" for code in codes)
+
+
+def _listed(index: dict[str, Resolution], chains: _Chains) -> dict[str, Resolution]:
+    """Give each woonplaats its evidence text once: the municipalities, then the note (alias, namesake)."""
+    return {
+        key: replace(found, trail="; ".join(filter(None, (_listing(found.codes, chains), found.trail))))
+        for key, found in index.items()
+    }
+
+
+def _with_namesakes(
+    names: dict[str, Resolution], places: Mapping[str, Resolution], chains: _Chains
+) -> dict[str, Resolution]:
+    """A municipality on one side of the border that is a woonplaats on the other means both."""
+    merged = dict(names)
+    for key, found in names.items():
+        place = places.get(key)
+        if place is None:
+            continue
+        inside = any(code in chains.current for code in found.codes)
+        across = [code for code in place.codes if (code in chains.current) != inside]
+        if across:
+            trail = f"{found.trail}; ook een woonplaats in {_listing(across, chains)}"
+            merged[key] = Resolution(tuple(sorted({*found.codes, *across})), "namesake", trail)
     return merged
