@@ -23,8 +23,9 @@ from schema.reference import (
     iter_woonplaatsen,
     load_registry,
 )
+from workflows.model import Municipality
 from workflows.names import normalize_name
-from workflows.routing import Registry, route
+from workflows.routing import PostcodeArea, Registry, Woonplaats, route
 
 REGISTRY = load_registry()
 CURRENT = {m.cbs_code: m for m in iter_municipalities()}
@@ -305,3 +306,22 @@ def test_routing_makes_a_bounded_number_of_lookups_whatever_the_input(
     counting: Registry = replace(REGISTRY, **{f: _Counting(getattr(REGISTRY, f), counter) for f in fields})
     route(counting, gemeente=gemeente, woonplaats=woonplaats, postcode=postcode)
     assert counter[0] <= 40
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        {"outside": [Municipality("GM0001", "Een", "Utrecht")]},  # a region code listed as elsewhere
+        {"outside_woonplaatsen": [Woonplaats("Dorp", "GM0001")]},  # an outside place in a region municipality
+        {"outside_woonplaatsen": [Woonplaats("Stad", "GM0404")]},  # an outside place in no known municipality
+    ],
+)
+def test_the_registry_rejects_national_rows_that_contradict_the_region(rows: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Registry.from_rows(
+            municipalities=[Municipality("GM0001", "Een", "Drenthe")],
+            legacy=[],
+            woonplaatsen=[Woonplaats("Dorp", "GM0001")],
+            postcodes=[PostcodeArea("9999", "GM0001")],
+            **{"outside": [Municipality("GM0363", "Amsterdam", "Noord-Holland")], **rows},
+        )
