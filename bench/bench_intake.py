@@ -5,7 +5,8 @@ Usage: ``.venv/bin/python bench/bench_intake.py [--records 100000] [--runs 3]``
 Generates a synthetic feed (streamed to a CSV file), then for each database runs the intake in a
 fresh child process (so peak RSS is that run's own) on a fresh database, several times, and prints
 the median rate. Memory is reported for a tenth of the file and for the whole file: it must not
-grow with the file size. PostgreSQL: KOERS_BENCH_DATABASE_URL (default the local server, database
+grow with the file size. Routing alone (``route`` over the feed's address fields, in this process)
+is reported too: it is the part of intake that grows with the reference data. PostgreSQL: KOERS_BENCH_DATABASE_URL (default the local server, database
 ``koers_bench``, recreated).
 """
 
@@ -60,6 +61,24 @@ def make_feed(path: Path, n: int) -> None:
     write_feed(path, generate_records(n, seed=42, today=date.today()))
 
 
+def routing_rate(feed: Path, runs: int) -> list[float]:
+    """Records/s of ``route`` alone over the feed's address fields (median of ``runs``)."""
+    from schema.reference import load_registry
+    from workers.feed_files import iter_feed
+    from workflows.routing import route
+
+    registry = load_registry()
+    fields = [record.fields or {} for record in iter_feed(feed)]
+    addresses = [tuple(str(f.get(k) or "").strip() or None for k in ("gemeente", "woonplaats", "postcode")) for f in fields]
+    rates = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for gemeente, woonplaats, postcode in addresses:
+            route(registry, gemeente=gemeente, woonplaats=woonplaats, postcode=postcode)
+        rates.append(len(addresses) / (time.perf_counter() - started))
+    return rates
+
+
 def run_child(url: str, feed: Path) -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, "--child", url, str(feed)], check=True, capture_output=True,
                          text=True, cwd=REPO)
@@ -86,6 +105,9 @@ def main() -> None:
         print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, "
               f"{date.today().isoformat()}")
         print(f"feed: {args.records:,} records generated in {time.perf_counter() - started:.1f} s")
+        rates = routing_rate(big, args.runs)
+        print(f"routing    {args.records:>7,} records: median {statistics.median(rates):>9,.0f} records/s "
+              f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")  # fmt: skip
         for name, url in (("PostgreSQL", PG_URL), ("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}")):
             rates, peaks = [], []
             for _ in range(args.runs):

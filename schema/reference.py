@@ -1,7 +1,8 @@
 """Read the reference CSVs in ``schema/reference/`` into routing rows and the routing ``Registry``.
 
 The CSVs are the single copy of the region's municipalities, dissolved municipalities, BAG
-woonplaatsen, PC4 areas and aliases (see ``reference/README.md`` and ``reference/SOURCES.md``).
+woonplaatsen, PC4 areas, aliases and Frisian names, and of the rest of the country's municipalities
+and woonplaatsen (see ``reference/README.md`` and ``reference/SOURCES.md``).
 ``load_registry`` builds the in-memory registry that intake routes with; the ``iter_*`` functions
 yield the same rows for seeding the database tables, so both always agree.
 
@@ -12,6 +13,7 @@ is the folder shipped with the package.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,6 +23,7 @@ from workflows.routing import Alias, PostcodeArea, Registry, Woonplaats
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "reference"
 ALIAS_FILES = {"municipality": "municipality_aliases.csv", "woonplaats": "woonplaats_aliases.csv"}
+_LANGUAGES = {"fy": "Friese naam", "nl": "Nederlandse naam"}
 
 
 def _rows(name: str, directory: Path | None) -> Iterator[dict[str, str]]:
@@ -68,6 +71,37 @@ def iter_aliases(directory: Path | None = None) -> Iterator[Alias]:
             yield Alias(alias=row["alias"], cbs_code=row["cbs_code"], note=row["note"], kind=kind)
 
 
+def iter_frisian_names(directory: Path | None = None) -> Iterator[Alias]:
+    """Frisian names of Dutch-named places and municipalities, and Dutch names of Frisian-named ones.
+
+    ``frisian_names.csv`` keeps the official name beside each row so that the table can be checked
+    (``tests/unit/test_reference_data.py``); routing only needs the name and the code.
+    """
+    for row in _rows("frisian_names.csv", directory):
+        note = f"{_LANGUAGES[row['language']]} van {row['official_name']}"
+        yield Alias(alias=row["name"], cbs_code=row["cbs_code"], note=note, kind=row["kind"])
+
+
+def _region_codes(directory: Path | None) -> frozenset[str]:
+    return frozenset(m.cbs_code for m in iter_municipalities(directory))
+
+
+def iter_outside_municipalities(directory: Path | None = None) -> Iterator[Municipality]:
+    """The current municipalities outside the region (``municipalities_nl.csv`` less the region's 40)."""
+    region = _region_codes(directory)
+    for row in _rows("municipalities_nl.csv", directory):
+        if row["cbs_code"] not in region:
+            yield Municipality(cbs_code=row["cbs_code"], name=row["name"], province=row["province"])
+
+
+def iter_outside_woonplaatsen(directory: Path | None = None) -> Iterator[Woonplaats]:
+    """The woonplaatsen outside the region (``woonplaatsen_nl.csv``); its region rows equal the BAG file's."""
+    region = _region_codes(directory)
+    for row in _rows("woonplaatsen_nl.csv", directory):
+        if row["cbs_code"] not in region:
+            yield Woonplaats(name=row["name"], cbs_code=row["cbs_code"], woonplaatscode=row["woonplaats_code"])
+
+
 def load_registry(directory: Path | None = None) -> Registry:
     """Build the routing registry from the CSVs; raises ``ValueError`` when the data is inconsistent."""
     return Registry.from_rows(
@@ -75,5 +109,7 @@ def load_registry(directory: Path | None = None) -> Registry:
         legacy=iter_legacy(directory),
         woonplaatsen=iter_woonplaatsen(directory),
         postcodes=iter_postcodes(directory),
-        aliases=iter_aliases(directory),
+        aliases=itertools.chain(iter_aliases(directory), iter_frisian_names(directory)),
+        outside=iter_outside_municipalities(directory),
+        outside_woonplaatsen=iter_outside_woonplaatsen(directory),
     )

@@ -7,6 +7,7 @@ nothing else references rows that could disappear (cases keep their CBS code, wh
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from schema.models import (
 )
 from schema.reference import (
     iter_aliases,
+    iter_frisian_names,
     iter_legacy,
     iter_municipalities,
     iter_postcodes,
@@ -43,12 +45,13 @@ def sync_reference_data(session: Session, directory: Path | None = None) -> dict
         {"cbs_code": m["cbs_code"], "name": m["name"], "normalized": normalize_name(m["name"]), "kind": "official"}
         for m in municipalities
     ]
-    for alias in iter_aliases(directory):
+    for alias in itertools.chain(iter_aliases(directory), iter_frisian_names(directory)):
         resolution = registry.codes.get(alias.cbs_code)
-        # Retired codes are aliases for routing, not names; a split alias has no single municipality.
+        # Retired codes are aliases for routing, not names; a split alias has no single municipality;
+        # a name of a municipality elsewhere (Den Haag) has no row to point to.
         if alias.kind != "municipality" or alias.alias.upper().startswith("GM") or resolution is None:
             continue
-        if len(resolution.codes) == 1:
+        if len(resolution.codes) == 1 and registry.in_region(resolution.codes[0]):
             names.append(
                 {
                     "cbs_code": resolution.codes[0],

@@ -51,7 +51,7 @@ PERSONAL_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 
 MISSING = "verplicht veld ontbreekt of is leeg"
-OUT_OF_REGION = "woont buiten Groningen, Fryslân en Drenthe"
+OUT_OF_REGION = "woont buiten 3Noord"  # Groningen, Fryslân and Drenthe; routing decides (certain only)
 SENTENCE_TOO_LONG = f"straf van {SENTENCE_LIMIT_DAYS} dagen of langer"
 
 _FIELD_SET = frozenset(FIELDS)

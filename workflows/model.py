@@ -61,7 +61,7 @@ class CaseState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Municipality:
-    """A current municipality of Groningen, Fryslân or Drenthe."""
+    """A current municipality: of Groningen, Fryslân or Drenthe, or elsewhere (``Registry.outside``)."""
 
     cbs_code: str
     name: str

@@ -36,7 +36,7 @@ def test_an_undecided_municipality_is_not_a_reason_to_refuse() -> None:
 
 
 def test_living_outside_the_three_provinces_is_a_reason() -> None:
-    assert check_eligibility(REPORT, OUT_OF_REGION, INSTITUTIONS) == ["woont buiten Groningen, Fryslân en Drenthe"]
+    assert check_eligibility(REPORT, OUT_OF_REGION, INSTITUTIONS) == ["woont buiten 3Noord"]
 
 
 @pytest.mark.parametrize(("days", "eligible"), [(1, True), (364, True), (365, False), (730, False)])
@@ -69,7 +69,7 @@ def test_all_reasons_are_returned_in_a_fixed_order() -> None:
     reasons = check_eligibility(report, OUT_OF_REGION, INSTITUTIONS)
 
     assert reasons == [
-        "woont buiten Groningen, Fryslân en Drenthe",
+        "woont buiten 3Noord",
         "straf van 365 dagen of langer",
         "inrichting valt buiten de doelgroep (alleen PI Veenhuizen, PI Leeuwarden)",
     ]

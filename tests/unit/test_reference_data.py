@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from schema.reference import (
     iter_aliases,
     iter_legacy,
     iter_municipalities,
+    iter_outside_municipalities,
+    iter_outside_woonplaatsen,
     iter_postcodes,
     iter_woonplaatsen,
     load_registry,
@@ -27,10 +30,12 @@ COPIED_FILES = [
     "woonplaatsen.csv",
     "woonplaatsen_bag.csv",
     "postcodes_pc4.csv",
-    "SOURCES.md",
+    "municipalities_nl.csv",
+    "woonplaatsen_nl.csv",
 ]
 CURRENT = {m.cbs_code: m for m in iter_municipalities()}
 LEGACY = {m.cbs_code: m for m in iter_legacy()}
+OUTSIDE = {m.cbs_code: m for m in iter_outside_municipalities()}
 
 
 def test_there_are_40_municipalities_10_in_groningen_18_in_fryslan_12_in_drenthe() -> None:
@@ -111,7 +116,7 @@ def test_the_three_splits_have_the_successors_named_in_sources() -> None:
 
 @pytest.mark.parametrize("alias", list(iter_aliases()), ids=lambda a: a.alias)
 def test_every_alias_points_to_a_known_code(alias: Alias) -> None:
-    assert alias.cbs_code in CURRENT.keys() | LEGACY.keys()
+    assert alias.cbs_code in CURRENT.keys() | LEGACY.keys() | OUTSIDE.keys()
     assert alias.note
     assert alias.kind in {"municipality", "woonplaats"}
 
@@ -129,8 +134,62 @@ def test_the_registry_builds_from_the_shipped_data() -> None:
     assert len(registry.postcodes) == 987
 
 
+def test_sources_md_keeps_the_shared_text_unchanged_and_only_adds_the_projects_section() -> None:
+    if not SHARED_DATA.exists():
+        service_unavailable(f"the shared reference data in {SHARED_DATA}")
+    shared = (SHARED_DATA / "SOURCES.md").read_bytes()
+    ours = (DEFAULT_DIRECTORY / "SOURCES.md").read_bytes()
+    assert ours.startswith(shared)
+    assert ours[len(shared) :].lstrip().startswith(b"## frisian_names.csv")
+
+
 @pytest.mark.parametrize("name", COPIED_FILES)
 def test_the_copied_files_are_unchanged(name: str) -> None:
     if not SHARED_DATA.exists():
         service_unavailable(f"the shared reference data in {SHARED_DATA}")
     assert (DEFAULT_DIRECTORY / name).read_bytes() == (SHARED_DATA / name).read_bytes()
+
+
+# --- the whole country and the Frisian names --------------------------------------------------------
+
+
+def test_the_national_lists_hold_342_municipalities_and_2502_woonplaatsen_with_the_region_unchanged() -> None:
+    with (DEFAULT_DIRECTORY / "municipalities_nl.csv").open(encoding="utf-8", newline="") as handle:
+        national = {row["cbs_code"]: (row["name"], row["province"]) for row in csv.DictReader(handle)}
+    assert len(national) == 342 and len(OUTSIDE) == 302
+    assert {code: national[code] for code in CURRENT} == {c: (m.name, m.province) for c, m in CURRENT.items()}
+    with (DEFAULT_DIRECTORY / "woonplaatsen_nl.csv").open(encoding="utf-8", newline="") as handle:
+        places = [(row["woonplaats_code"], row["name"], row["cbs_code"]) for row in csv.DictReader(handle)]
+    assert len(places) == 2502 and {code for _, _, code in places} == national.keys()
+    region = sorted(p for p in places if p[2] in CURRENT)
+    assert region == sorted((p.woonplaatscode, p.name, p.cbs_code) for p in iter_woonplaatsen())
+    assert len(list(iter_outside_woonplaatsen())) == 2502 - 845
+
+
+with (DEFAULT_DIRECTORY / "frisian_names.csv").open(encoding="utf-8", newline="") as _handle:
+    FRISIAN = list(csv.DictReader(_handle))
+BAG_NAMES = {(p.name, p.cbs_code) for p in iter_woonplaatsen()}
+
+
+@pytest.mark.parametrize("row", FRISIAN, ids=lambda r: f"{r['kind']}:{r['name']}")
+def test_every_frisian_name_points_to_its_official_name_and_names_its_source(row: dict[str, str]) -> None:
+    # Given a row of frisian_names.csv, Then its official name is the municipality or BAG woonplaats of
+    # its code, the name itself is not an official name, and its source is one SOURCES.md describes.
+    if row["kind"] == "municipality":
+        official = CURRENT.get(row["cbs_code"]) or LEGACY[row["cbs_code"]]
+        assert official.name == row["official_name"]
+    else:
+        assert row["kind"] == "woonplaats"
+        assert (row["official_name"], row["cbs_code"]) in BAG_NAMES
+        assert row["name"] not in {name for name, _ in BAG_NAMES}
+    assert row["language"] in {"fy", "nl"}
+    assert row["source"] in {"gemeinden", "elfsteden", "project"} or re.fullmatch(r"geonames:[0-9]+", row["source"])
+
+
+def test_the_frisian_list_has_no_repeats_and_few_rows_the_project_added_by_hand() -> None:
+    keys = [(row["kind"], row["name"]) for row in FRISIAN]
+    assert len(keys) == len(set(keys)) == 114
+    added = sorted(row["name"] for row in FRISIAN if row["source"] == "project")
+    assert len(added) == 12
+    readme = (DEFAULT_DIRECTORY / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in readme for name in added)
