@@ -130,7 +130,7 @@ def test_a_detainee_is_eligible_by_region_sentence_and_its_own_institutions() ->
         "straf van 365 dagen of langer"
     ]
     out = RoutingDecision(cbs_code=None, method="postcode", out_of_region=True)
-    assert check_eligibility(report, out, ("PI Leeuwarden",)) == ["woont buiten Groningen, Fryslân en Drenthe"]
+    assert check_eligibility(report, out, ("PI Leeuwarden",)) == ["woont buiten 3Noord"]
     assert check_eligibility(replace(report, institution="PI Zwolle"), IN_REGION, ("PI Leeuwarden",)) == [
         "inrichting valt buiten de doelgroep (alleen PI Leeuwarden)"
     ]
