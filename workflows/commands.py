@@ -26,6 +26,8 @@ class EmailKind(StrEnum):
     FOLLOW_UP = "follow_up"
     CONFIRMATION = "confirmation"  # a recorded outcome, confirmed to the one who sent it
     ASK_BACK = "ask_back"  # the question about what could not be read in a reply
+    REROUTED = "rerouted"  # to the previous municipality: the case moved elsewhere, nothing more to do
+    NOT_RESIDENT_RECEIVED = "not_resident_received"  # "not our resident" read; an operator picks the municipality
 
 
 class Recipient(StrEnum):
@@ -34,6 +36,7 @@ class Recipient(StrEnum):
     MUNICIPALITY = "municipality"  # the municipality's mailbox for self-reporters
     COORDINATOR = "coordinator"  # the province's coordinator (Zorg- en Veiligheidshuis)
     SENDER = "sender"  # whoever sent the reply being answered (confirmation, ask-back)
+    PREVIOUS_MUNICIPALITY = "previous_municipality"  # the mailbox of the municipality a re-route moved away from
 
 
 class CloseReason(StrEnum):
@@ -54,6 +57,8 @@ class SendEmail:
         reason: short Dutch text saying why this email goes out; it is put into the body.
         step: the definition step that caused it (``notification``, a timer name, or an operator
             action), so that the runtime can give the email a deterministic id.
+        to: an address a person gave for this one email (an operator's resend to a corrected
+            mailbox); ``None``: the runtime looks up the recipient's configured address.
     """
 
     kind: EmailKind
@@ -61,6 +66,7 @@ class SendEmail:
     reason: str
     attach_letter: bool = False
     step: str = ""
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,14 @@ class CancelTimers:
 
 
 @dataclass(frozen=True)
+class CancelEmails:
+    """Withdraw the case's emails still waiting in the queue (a re-route: they were for the old municipality).
+
+    An email already being sent is left alone: it may have been delivered.
+    """
+
+
+@dataclass(frozen=True)
 class CloseCase:
     """End the case: nothing more will be sent or scheduled for it."""
 
@@ -90,4 +104,4 @@ class MarkUrgent:
     """Flag the case as urgent: its report date was already close when it came in."""
 
 
-Command: TypeAlias = SendEmail | ScheduleTimer | CancelTimers | CloseCase | MarkUrgent
+Command: TypeAlias = SendEmail | ScheduleTimer | CancelTimers | CancelEmails | CloseCase | MarkUrgent

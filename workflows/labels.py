@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import TypeVar, cast
 
 from workflows.commands import CloseReason, EmailKind, Recipient
-from workflows.definition import ESCALATION_TIMER, FOLLOW_UP_TIMER, WINDOW_CLOSE_TIMER
+from workflows.definition import ESCALATION_TIMER, FOLLOW_UP_TIMER, PAUSE_END_TIMER, WINDOW_CLOSE_TIMER
+from workflows.events import OperatorActionKind
 from workflows.model import Answer, CaseState, ContactForm, IntakeResult
 from workflows.states import (
     AuditKind,
@@ -20,6 +21,8 @@ from workflows.states import (
     InboundSource,
     InboundState,
     MessageKind,
+    RerouteRequestSource,
+    RerouteRequestState,
     RoutingMethod,
     TimerState,
 )
@@ -48,6 +51,7 @@ TIMERS: Mapping[str, str] = {
     ESCALATION_TIMER: "Escalatie naar de coördinator",
     FOLLOW_UP_TIMER: "Vervolgvraag over acties",
     WINDOW_CLOSE_TIMER: "Meldingsdatum: zaak sluit",
+    PAUSE_END_TIMER: "Einde pauze",
 }
 TIMER_STATES: Mapping[TimerState, str] = {
     TimerState.PENDING: "gepland",
@@ -63,11 +67,14 @@ EMAIL_KINDS: Mapping[EmailKind, str] = {
     EmailKind.FOLLOW_UP: "Vervolgvraag",
     EmailKind.CONFIRMATION: "Bevestiging",
     EmailKind.ASK_BACK: "Terugvraag",
+    EmailKind.REROUTED: "Zaak overgedragen",
+    EmailKind.NOT_RESIDENT_RECEIVED: "Ontvangstbevestiging: andere gemeente",
 }
 RECIPIENTS: Mapping[Recipient, str] = {
     Recipient.MUNICIPALITY: "gemeente",
     Recipient.COORDINATOR: "coördinator",
     Recipient.SENDER: "afzender van het antwoord",
+    Recipient.PREVIOUS_MUNICIPALITY: "vorige gemeente",
 }
 EMAIL_STATES: Mapping[EmailState, str] = {
     EmailState.QUEUED: "In de wachtrij",
@@ -87,6 +94,7 @@ INBOUND_STATES: Mapping[InboundState, str] = {
     InboundState.BOUNCE: "Onbestelbaarheidsmelding",
     InboundState.REJECTED: "Geweigerd",
     InboundState.DISCARDED: "Weggegooid",
+    InboundState.NOT_RESIDENT: "Woont niet in de gemeente",
 }
 # How an inbound state reads in a sentence about what happened to a reply (CLI, demo).
 INBOUND_OUTCOMES: Mapping[InboundState, str] = {
@@ -98,6 +106,7 @@ INBOUND_OUTCOMES: Mapping[InboundState, str] = {
     InboundState.BOUNCE: "onbestelbaarheidsmelding",
     InboundState.REJECTED: "geweigerd (onleesbaar bericht)",
     InboundState.DISCARDED: "weggegooid",
+    InboundState.NOT_RESIDENT: "woont niet in de gemeente (een operator kiest de juiste gemeente)",
 }
 MESSAGE_KINDS: Mapping[MessageKind, str] = {
     MessageKind.REPLY: "antwoord",
@@ -195,6 +204,30 @@ EVENTS: Mapping[AuditKind, str] = {
     AuditKind.LOGIN_FAILED: "Inloggen mislukt",
     AuditKind.LOGOUT: "Uitgelogd",
     AuditKind.REPORT_EXPORTED: "Rapport gedownload",
+    AuditKind.OPERATOR_ACTION: "Actie van een operator",
+    AuditKind.CASE_REROUTED: "Naar een andere gemeente",
+    AuditKind.EMAIL_CANCELLED: "E-mail ingetrokken",
+    AuditKind.REROUTE_REQUESTED: "Andere gemeente gevraagd",
+    AuditKind.REROUTE_DECLINED: "Verzoek om andere gemeente afgewezen",
+    AuditKind.REPLY_NOT_RESIDENT: "Antwoord: woont niet in de gemeente",
+}
+OPERATOR_ACTIONS: Mapping[OperatorActionKind, str] = {
+    OperatorActionKind.CLOSE: "zaak sluiten",
+    OperatorActionKind.RESEND_NOTIFICATION: "melding opnieuw versturen",
+    OperatorActionKind.ESCALATE: "escaleren",
+    OperatorActionKind.REROUTE: "naar een andere gemeente",
+    OperatorActionKind.PAUSE: "pauzeren",
+    OperatorActionKind.RESUME: "hervatten",
+    OperatorActionKind.UPDATE_DATE: "datum wijzigen",
+}
+REROUTE_REQUEST_STATES: Mapping[RerouteRequestState, str] = {
+    RerouteRequestState.OPEN: "open",
+    RerouteRequestState.REROUTED: "omgeleid",
+    RerouteRequestState.DECLINED: "afgewezen",
+}
+REROUTE_REQUEST_SOURCES: Mapping[RerouteRequestSource, str] = {
+    RerouteRequestSource.CONSOLE: "verzoek in de console",
+    RerouteRequestSource.REPLY: "antwoord per e-mail",
 }
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 

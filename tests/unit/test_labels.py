@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import REPO
 from workflows import labels
 from workflows.commands import CloseReason, EmailKind, Recipient
+from workflows.events import OperatorActionKind
 from workflows.model import Answer, CaseState, ContactForm, IntakeResult
 from workflows.states import (
     AuditKind,
@@ -19,6 +20,8 @@ from workflows.states import (
     InboundSource,
     InboundState,
     MessageKind,
+    RerouteRequestSource,
+    RerouteRequestState,
     RoutingMethod,
     TimerState,
 )
@@ -29,7 +32,8 @@ LABELLED: list[tuple[type[StrEnum], object]] = [
     (InboundState, labels.INBOUND_STATES), (InboundState, labels.INBOUND_OUTCOMES), (MessageKind, labels.MESSAGE_KINDS),
     (InboundSource, labels.INBOUND_SOURCES), (DeadLetterState, labels.DEAD_LETTER_STATES), (Answer, labels.ANSWERS),
     (ContactForm, labels.CONTACT_FORMS), (CloseReason, labels.CLOSE_REASONS), (RoutingMethod, labels.ROUTING_METHODS),
-    (AuditKind, labels.EVENTS),
+    (AuditKind, labels.EVENTS), (OperatorActionKind, labels.OPERATOR_ACTIONS),
+    (RerouteRequestState, labels.REROUTE_REQUEST_STATES), (RerouteRequestSource, labels.REROUTE_REQUEST_SOURCES),
 ]  # fmt: skip
 
 
