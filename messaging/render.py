@@ -32,6 +32,7 @@ from messaging.email_message import (
     ConfirmationData,
     EscalationData,
     FollowUpData,
+    NoticeData,
     NotificationData,
     OutgoingEmail,
     ReminderData,
@@ -44,12 +45,13 @@ from workflows.labels import ANSWERS, CONTACT_FORMS
 from workflows.model import Answer, Outcome
 
 __all__ = [
-    "AskBackData", "Attachment", "ConfirmationData", "EscalationData", "FollowUpData", "LetterData",
+    "AskBackData", "Attachment", "ConfirmationData", "EscalationData", "FollowUpData", "LetterData", "NoticeData",
     "NotificationData", "OutgoingEmail", "ReminderData", "Renderer", "dutch_date", "make_message_id",
 ]  # fmt: skip
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 DEFAULT_TEAM = "Team Zorg en Veiligheid"
+NOTICE_KINDS = frozenset({"rerouted", "not_resident_received"})
 _CBS_CODE = re.compile(r"^GM\d{4}$")
 _MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",
@@ -204,6 +206,15 @@ class Renderer:
             raise ValueError(f"onbekende antwoordvelden: {unknown}")
         context = asdict(data) | _reply_context(data.needed)
         return self._email("ask_back", context, cbs_code, to, message_id, reply_to, in_reply_to)
+
+    def notice(
+        self, kind: str, data: NoticeData, *, to: str | Sequence[str], message_id: str, reply_to: str | None = None,
+        in_reply_to: str | None = None, cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """A short notice: ``rerouted`` (to the previous municipality) or ``not_resident_received``."""
+        if kind not in NOTICE_KINDS:
+            raise ValueError(f"onbekende soort bericht: {kind!r}")
+        return self._email(kind, asdict(data), cbs_code, to, message_id, reply_to, in_reply_to)
 
     def _email(
         self, kind: str, context: dict[str, Any], cbs_code: str | None, to: str | Sequence[str], message_id: str,

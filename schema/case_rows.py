@@ -52,6 +52,7 @@ class LockedCase(NamedTuple):
     workflow: str | None
     workflow_version: int | None
     workflow_progress: dict[str, Any] | None
+    paused_until: datetime | None
     province: str | None
     has_emails: bool
 
@@ -72,11 +73,11 @@ class LockedCase(NamedTuple):
             return None
         reason = CloseReason(self.close_reason) if self.close_reason else None
         status = CaseStatus(self.id, self.workflow, self.workflow_version, CaseState(self.state), self.urgent,
-                            self.outcome, reason, self.closed_at)  # fmt: skip
+                            self.outcome, reason, self.closed_at, self.paused_until)  # fmt: skip
         return InstanceState.restore(self.workflow_progress, status)
 
 
-_LOCKED_COLUMNS = [CASES.c[name] for name in LockedCase._fields[:20]]
+_LOCKED_COLUMNS = [CASES.c[name] for name in LockedCase._fields[:-2]]  # all but province and has_emails
 LOCK_CASE = (
     select(*_LOCKED_COLUMNS, _MUNICIPALITIES.c.province,
            exists().where(EMAILS.c.case_id == CASES.c.id).label("has_emails"))

@@ -36,7 +36,7 @@ class Recipient(StrEnum):
     MUNICIPALITY = "municipality"  # the municipality's mailbox for self-reporters
     COORDINATOR = "coordinator"  # the province's coordinator (Zorg- en Veiligheidshuis)
     SENDER = "sender"  # whoever sent the reply being answered (confirmation, ask-back)
-    PREVIOUS_MUNICIPALITY = "previous_municipality"  # the mailbox of the municipality a re-route moved away from
+    FORMER_MUNICIPALITY = "former_municipality"  # the mailbox of the municipality a re-route moved away from
 
 
 class CloseReason(StrEnum):

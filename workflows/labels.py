@@ -74,7 +74,7 @@ RECIPIENTS: Mapping[Recipient, str] = {
     Recipient.MUNICIPALITY: "gemeente",
     Recipient.COORDINATOR: "coördinator",
     Recipient.SENDER: "afzender van het antwoord",
-    Recipient.PREVIOUS_MUNICIPALITY: "vorige gemeente",
+    Recipient.FORMER_MUNICIPALITY: "vorige gemeente",
 }
 EMAIL_STATES: Mapping[EmailState, str] = {
     EmailState.QUEUED: "In de wachtrij",

@@ -44,7 +44,7 @@ from workflows.timing import begin, due_of, escalate_now, escalation_due
 
 REROUTED = Send(
     EmailKind.REROUTED,
-    Recipient.PREVIOUS_MUNICIPALITY,
+    Recipient.FORMER_MUNICIPALITY,
     "De zaak is overgedragen aan een andere gemeente. Eerdere berichten over deze zaak vervallen; u hoeft niets "
     "meer te doen.",
 )

@@ -178,7 +178,7 @@ def test_reroute_withdraws_what_was_pending_tells_the_old_municipality_and_start
     decision = runner.send(ACTIONS["reroute"])
     cancel, withdraw, told, notification = decision.commands[:4]
     assert cancel == CancelTimers((SECOND, ESCALATION, CLOSE)) and withdraw == CancelEmails()
-    assert isinstance(told, SendEmail) and told.recipient is Recipient.PREVIOUS_MUNICIPALITY
+    assert isinstance(told, SendEmail) and told.recipient is Recipient.FORMER_MUNICIPALITY
     assert isinstance(notification, SendEmail) and notification.recipient is Recipient.MUNICIPALITY
     assert notification.attach_letter
     # The new municipality gets the full flow, measured from now: 5 working days after 11:00 on 4 May.
