@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from schema import migrate
+from schema import migrate, reroute_requests
 from schema.db import make_engine, make_session_factory
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
@@ -29,6 +29,7 @@ from workers.services import Services, build_services
 from workers.settings import load_settings
 from workers.web.accounts import add_user
 from workers.web.app import create_app
+from workflows.states import RerouteRequestSource
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
@@ -62,6 +63,7 @@ class Ids:
     routing_case: int
     quarantined: int
     dead_letter: int
+    lw_request: int = 0  # an open request for another municipality, on lw_review_case
 
 
 @dataclass
@@ -188,9 +190,11 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         s.flush()
         query = select(OutboundEmail.case_id, OutboundEmail.id).where(OutboundEmail.kind == "notification")
         emails = {case_id: email_id for case_id, email_id in s.execute(query)}
-        return Ids(
-            lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined, dead.id
-        )
+    with services.store.case(lw_review) as case:
+        request, _ = reroute_requests.ask(case, reason="woont in Assen", by="web:lw", now=NOW, suggested="GM0106",
+                                          source=RerouteRequestSource.CONSOLE)  # fmt: skip
+    return Ids(lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined,
+               dead.id, request)  # fmt: skip
 
 
 @pytest.fixture
@@ -252,9 +256,27 @@ def action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:
         (f"/inbound/{ids.lw_inbound}/discard", {"reason": "al telefonisch verwerkt"}),
         (f"/dead-letters/{ids.dead_letter}/replay", {}),
         (f"/dead-letters/{ids.dead_letter}/discard", {"reason": "adres bestaat niet meer"}),
+        *operator_action_forms(ids),
         ("/logout", {}),
     ]
 
 
-PAGE_COUNT, ACTION_COUNT = 13, 8  # parametrized tests index the lists above
+def operator_action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:
+    """The forms of issue 12: an operator's actions on a case, a municipal request, the triage's decisions."""
+    case = f"/cases/{ids.lw_case}"
+    return [
+        (f"{case}/actions/reroute", {"cbs_code": "GM0106", "reason": "verhuisd naar Assen"}),
+        (f"{case}/actions/close", {"reason": "overleden"}),
+        (f"{case}/actions/escalate", {"reason": "gemeente onbereikbaar"}),
+        (f"{case}/actions/resend", {"to": "nieuw@leeuwarden.example", "reason": "melding onbestelbaar"}),
+        (f"{case}/actions/pause", {"until": (TODAY + timedelta(days=5)).isoformat(), "reason": "opgenomen"}),
+        (f"{case}/actions/resume", {"reason": "weer bereikbaar"}),
+        (f"{case}/actions/update-date", {"deadline": (TODAY + timedelta(days=30)).isoformat(), "reason": "uitstel"}),
+        (f"{case}/reroute-request", {"reason": "woont in Assen", "cbs_code": "GM0106"}),
+        (f"/triage/requests/{ids.lw_request}/reroute", {"cbs_code": "GM0106", "reason": "verhuisd"}),
+        (f"/triage/requests/{ids.lw_request}/decline", {"reason": "BRP zegt Leeuwarden"}),
+    ]
+
+
+PAGE_COUNT, ACTION_COUNT = 13, 18  # parametrized tests index the lists above
 PUBLIC_PATHS = ["/login", "/healthz", "/metrics", "/api/intake", "/static/koers.css"]

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from workers.bootstrap import App
 from workers.services import Services, build_services, secret_key
 from workers.web import (
+    action_routes,
     api,
     auth,
     case_routes,
@@ -111,7 +112,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def _routes() -> list[BaseRoute]:
     return [
         *auth.routes, *overview_routes.routes, *case_routes.routes, *triage_routes.routes, *inbound_routes.routes,
-        *dead_letter_routes.routes, *report_routes.routes, *api.routes,
+        *action_routes.routes, *dead_letter_routes.routes, *report_routes.routes, *api.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]  # fmt: skip
 
