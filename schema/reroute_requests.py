@@ -46,8 +46,9 @@ def ask(case: OpenCase, *, reason: str, by: str, now: datetime, source: RerouteR
                              suggested_cbs_code=suggested, inbound_id=inbound_id)  # fmt: skip
     case.session.add(request)
     case.session.flush()
+    # (The reason and the place stay on the request, which a purge clears; the audit log outlives it.)
     case.audit(AuditKind.REROUTE_REQUESTED, now, by=by, request_id=request.id, source=source.value,
-               suggested=suggested, place=request.place, inbound_id=inbound_id)  # fmt: skip
+               suggested=suggested, inbound_id=inbound_id)  # fmt: skip
     return request.id, True
 
 

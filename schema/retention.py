@@ -14,7 +14,7 @@ from sqlalchemy import func, null, select, update
 from sqlalchemy.orm import Session
 
 from schema import audit
-from schema.models import CaseRow, IntakeRecord
+from schema.models import CaseRow, IntakeRecord, RerouteRequest
 from schema.runtime_models import InboundMessage
 from workflows.states import AuditKind
 
@@ -39,6 +39,8 @@ def purge_closed_cases(session: Session, *, now: datetime, retention: timedelta,
         ))  # fmt: skip
     session.execute(update(IntakeRecord).where(IntakeRecord.case_id.in_(ids)).values(raw=null(), dji_id=None))
     session.execute(update(InboundMessage).where(InboundMessage.case_id.in_(ids)).values(raw=b"", details={}))
+    session.execute(update(RerouteRequest).where(RerouteRequest.case_id.in_(ids))
+                    .values(reason="[verwijderd]", place=None, decision_note=None))  # fmt: skip
     audit.record(session, AuditKind.PERSONAL_DATA_PURGED, actor=actor, at=now,
                  details={"cases": len(ids), "retention_days": retention.days})
     return len(ids)

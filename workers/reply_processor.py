@@ -4,7 +4,10 @@ Order of checks (each ends the message in one visible state with a Dutch reason)
 malformed or DMARC failure → ``rejected``; automatic reply → ``ignored``; delivery report →
 ``bounce`` (our email marked bounced, the case put to review); forwarded mail → ``quarantined``;
 a reply whose case cannot be established, whose token is missing or invalid, or whose sender does
-not belong to the municipality → ``quarantined``; a trusted reply without a readable outcome →
+not belong to the municipality → ``quarantined``; a trusted reply that says the person does not
+live in the municipality → ``not_resident`` (no outcome: a request for another municipality waits in
+the operator's triage, with the place it names, and the sender gets an acknowledgement); a trusted
+reply without a readable outcome →
 ``needs_review`` and the sender is asked back; a trusted, readable reply → ``processed``, the
 outcome recorded and the sender gets a confirmation. Only trusted human replies are answered.
 Idempotent: a message that is no longer ``received`` is left alone.
@@ -25,16 +28,19 @@ from messaging.classify import Classification, classify
 from messaging.correlation import correlate, subject_case_reference
 from messaging.inbound import InboundMessage as ParsedMessage
 from messaging.inbound import parse_message
+from messaging.not_resident import read_not_resident, where_to
 from messaging.outcome_fields import FIELD_LABELS, OutcomeReading, parse_outcome
 from messaging.quotes import extract_new_text
 from messaging.tokens import TokenClaim, find_token
-from schema import audit, email_store, inbound_rows
+from schema import audit, email_store, inbound_rows, reroute_requests
 from schema.case_store import CaseActionError, CaseStore, Email, OpenCase
+from schema.reference import load_registry
 from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.contacts import Contacts
 from workers.errors import PermanentError
 from workflows.commands import EmailKind, Recipient
-from workflows.states import AuditKind, InboundState, MessageKind
+from workflows.routing import Registry
+from workflows.states import AuditKind, InboundState, MessageKind, RerouteRequestSource
 
 ACTOR = "mail"
 _REFERENCE = re.compile(r"^ZM-(\d{1,12})$")
@@ -52,12 +58,13 @@ class ReplyProcessor:
     """The ``process_inbound_mail`` handler."""
 
     def __init__(self, store: CaseStore, contacts: Contacts, secret_keys: tuple[bytes, ...], reply_domain: str,
-                 clock: Callable[[], datetime]) -> None:  # fmt: skip
+                 clock: Callable[[], datetime], places: Registry | None = None) -> None:  # fmt: skip
         self._store = store
         self._contacts = contacts
         self._secrets = secret_keys
         self._domain = reply_domain
         self._clock = clock
+        self._places = places
 
     def process(self, inbound_id: int) -> str:
         with self._store.sessions.begin() as session:
@@ -129,7 +136,11 @@ class ReplyProcessor:
         return None
 
     def _read(self, row: InboundMessage, msg: ParsedMessage, case: OpenCase, now: datetime) -> Verdict:
-        reading = parse_outcome(extract_new_text(msg.text), known_contact=case.outcome.contact)
+        text = extract_new_text(msg.text)
+        elsewhere = self._not_our_resident(row, msg, case, text, now)  # before the outcome: it is none
+        if elsewhere is not None:
+            return elsewhere
+        reading = parse_outcome(text, known_contact=case.outcome.contact)
         sender = msg.from_address or ""
         if reading.is_empty or reading.needs_review:
             reason = _review_reason(reading)
@@ -146,6 +157,28 @@ class ReplyProcessor:
         self._answer(case, row, msg, EmailKind.CONFIRMATION, sender, now)
         return Verdict(InboundState.PROCESSED, "uitkomst vastgelegd", case.id,
                        {"fields": list(reading.recognised_fields)})  # fmt: skip
+
+    def _not_our_resident(self, row: InboundMessage, msg: ParsedMessage, case: OpenCase, text: str,
+                          now: datetime) -> Verdict | None:  # fmt: skip
+        """A reply saying the person lives elsewhere: a re-route request for the triage, never an outcome."""
+        said = read_not_resident(text)
+        if said is None:
+            return None
+        if self._places is None:
+            self._places = load_registry()
+        hint = where_to(self._places, said.place)
+        if hint is not None and hint.cbs_code == case.cbs_code:
+            return None  # moved within the municipality: not a reason to move the case
+        sender = msg.from_address or ""
+        request_id, _ = reroute_requests.ask(
+            case, reason=f"antwoord van de gemeente: {said.phrase}", by=storable(f"{ACTOR}:{sender}")[:200], now=now,
+            source=RerouteRequestSource.REPLY, suggested=hint.cbs_code if hint else None, place=said.place,
+            inbound_id=row.id)  # fmt: skip
+        self._answer(case, row, msg, EmailKind.NOT_RESIDENT_RECEIVED, sender, now)
+        found = {"phrase": said.phrase, "place": said.place, "request_id": request_id,
+                 "suggested": hint.cbs_code if hint else None, "candidates": list(hint.candidates) if hint else []}
+        return Verdict(InboundState.NOT_RESIDENT, "woont volgens het antwoord niet in de gemeente; een operator "
+                       "kiest de gemeente", case.id, {"not_resident": storable(found)})  # fmt: skip
 
     def _bounce(self, session: Session, verdict: Classification, now: datetime) -> Verdict:
         ids = [mid for mid in verdict.bounced_message_ids if mid]

@@ -134,8 +134,7 @@ _SUMMARIES: dict[AuditKind, Callable[[dict[str, Any]], str]] = {
     AuditKind.CASE_REROUTED: lambda d: f"{d.get('from')} → {d.get('to')}",
     AuditKind.EMAIL_CANCELLED: lambda d: label(EMAIL_KINDS, d.get("kind")),
     AuditKind.REROUTE_REQUESTED: lambda d: label(REROUTE_REQUEST_SOURCES, d.get("source"))
-    + (f"; plaats: {d['place']}" if d.get("place") else "") + (f"; voorgesteld: {d['suggested']}"
-                                                               if d.get("suggested") else ""),
+    + (f"; voorgesteld: {d['suggested']}" if d.get("suggested") else ""),
     AuditKind.REROUTE_DECLINED: lambda d: str(d.get("note", "")),
     AuditKind.CASE_CREATED: lambda d: (
         f"{label(INTAKE_RESULTS, d.get('result'))}; routering: {label(ROUTING_METHODS, d.get('routing_method'))}"
