@@ -67,7 +67,7 @@ EMAIL_KINDS: Mapping[EmailKind, str] = {
     EmailKind.FOLLOW_UP: "Vervolgvraag",
     EmailKind.CONFIRMATION: "Bevestiging",
     EmailKind.ASK_BACK: "Terugvraag",
-    EmailKind.REROUTED: "Zaak overgedragen",
+    EmailKind.REROUTED: "Bericht over de overdracht",
     EmailKind.NOT_RESIDENT_RECEIVED: "Ontvangstbevestiging: andere gemeente",
 }
 RECIPIENTS: Mapping[Recipient, str] = {

@@ -72,7 +72,8 @@ def resume(definition: WorkflowDefinition, state: InstanceState, now: datetime,
         if name == ESCALATION_TIMER:
             due = min(due, latest_escalation(definition, state.deadline_at, calendar))
             overdue_escalation = due <= now
-        due = max(due, now + SOON)
+        elif due <= now:  # it was overdue when the pause began: it fires right after the pause
+            due = now + SOON
         if due < state.deadline_at and not (name == ESCALATION_TIMER and overdue_escalation):
             timers.append(ScheduleTimer(name, due))
     timers.sort(key=lambda timer: timer.due_at)

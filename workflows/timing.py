@@ -21,7 +21,7 @@ from workflows.definition import ESCALATION_TIMER, FOLLOW_UP_TIMER, WINDOW_CLOSE
 from workflows.instance import Decision, InstanceState, close, email, schedules
 from workflows.model import CaseState
 
-SOON = timedelta(minutes=1)  # a timer owed during a pause fires this long after it ends, never "in the past"
+SOON = timedelta(seconds=1)  # a timer overdue when a pause began fires this long after it ends, never "in the past"
 
 
 def begin(definition: WorkflowDefinition, case_id: int, deadline_at: datetime, now: datetime,

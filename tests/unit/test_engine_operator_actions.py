@@ -315,3 +315,16 @@ def test_an_instance_stored_before_pauses_existed_is_read_and_paused() -> None:
     runner.clock.advance_to(local(2026, 5, 1, 11))
     runner.send(OperatorAction("resume"))
     assert runner.timers[FIRST] == local(2026, 5, 11, 10)  # computed from the definition, a week later
+
+
+def test_a_timer_overdue_when_the_pause_began_fires_right_after_it_not_in_the_past() -> None:
+    # Given the sweep has not yet fired the first reminder (due 4 May) when the case is paused on 5 May
+    runner = in_stage("notified")
+    runner.clock.advance_to(local(2026, 5, 5, 9))
+    runner.timers.pop(FIRST)  # what the sweep would claim: the pause cancels the row
+    runner.send(OperatorAction("pause", until=date(2026, 5, 7)))
+    # When the pause ends
+    assert runner.fire_next()[0] == "pause_end"
+    # Then the reminder comes one second after it; the others keep the time they had left
+    assert runner.timers[FIRST] == local(2026, 5, 7) + timedelta(seconds=1)
+    assert runner.timers[SECOND] == local(2026, 5, 11, 10) + (local(2026, 5, 7) - local(2026, 5, 5, 9))

@@ -29,6 +29,7 @@ from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
 from workers.cli.processes import configure_logging
 from workers.demo import MISSING_EXTRA, has_faker
+from workers.demo.operator_actions import show_operator_actions
 from workers.demo.staff_simulation import StaffSimulation
 from workers.intake import LOCAL
 from workers.report_export import report_text
@@ -91,6 +92,7 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
         feed = _synthetic_feed(app, count, seed)
         summary = ingest_file(app, intake_service(app), feed)
         print_summary(summary)
+        show_operator_actions(app, running.services.store, click.echo)
         _follow_flow(app, staff, max_wait)
         _print_outcome(app)
         _print_report(app)
