@@ -1,4 +1,6 @@
-"""Placeholder for issue 10: the trusted mail channel (sender authentication, signed bounces, limits): filled in by that work.
+"""Placeholder for issue 10: the trusted mail channel (sender authentication, signed bounces, limits).
+
+Filled in by that work.
 
 Revision ID: 0008
 Revises: 0007
