@@ -53,6 +53,9 @@ _MOVES = [re.compile(p, _FLAGS) for p in (
 )]  # fmt: skip
 _MOVE_VERB = re.compile(r"\b(?:verhuisd|vertrokken|verzogen)\b", _FLAGS)
 _OWN_PLACE = re.compile(rf"^(?:{_OURS}|ons|hier|deze\s+plaats)\b", _FLAGS)
+# Said where to, but no place: "verhuisd naar een andere gemeente" still says the person lives elsewhere.
+_NO_PLACE = re.compile(r"^(?:een\s+)?(?:andere|nieuwe|onbekende)\s+(?:gemeente|woonplaats|plaats|adres|stad)\b|"
+                       r"^(?:elders|onbekend|een\s+onbekend\s+adres)\b", _FLAGS)  # fmt: skip
 # Words that end a place name: what follows is the sentence going on.
 _PLACE_END = re.compile(r"\s+(?:en|per|sinds|op\s+\d|met|maar|want|omdat|toen|vanaf|waar|in\s+\d|is|zijn|verhuisd|"
                         r"vertrokken|gegaan|getrokken|gaan|geweest|dus|volgens|bij)\b.*$", _FLAGS)  # fmt: skip
@@ -88,11 +91,12 @@ def read_not_resident(text: str) -> NotResident | None:
             moved = pattern.search(sentence)
             if moved is None or _doubted(sentence, moved.start()) or _negated_move(sentence, moved):
                 continue
-            named = _place(moved.groupdict().get("place"))
-            if moved.groupdict().get("place") is not None and named is None:
+            raw = moved.groupdict().get("place")
+            named = _place(raw)
+            if raw is not None and named is None:
                 continue  # "woont nu in onze gemeente": no move at all
             phrase = phrase or moved.group(0)
-            place = place or named
+            place = place or _said_place(raw)
     return NotResident(_clean(phrase)[:PHRASE_MAX], place) if phrase else None
 
 
@@ -134,6 +138,12 @@ def _place(raw: str | None) -> str | None:
     if not place or _OWN_PLACE.match(place):
         return None
     return " ".join(place.split()[:5])[:PLACE_MAX]
+
+
+def _said_place(raw: str | None) -> str | None:
+    """The place a move names, or None for "een andere gemeente" (a move, but no place)."""
+    named = _place(raw)
+    return None if named is None or _NO_PLACE.match(named) else named
 
 
 def _clean(text: str) -> str:

@@ -34,6 +34,10 @@ SAYS_SO: list[tuple[str, str | None]] = [
     ("WOONT NIET MEER IN ONZE GEMEENTE", None),
     ("Contact: nee\nToelichting: woont niet meer in onze gemeente, verhuisd naar Stadskanaal", "Stadskanaal"),
     ("Hallo,\n\nde heer is helaas niet bereikbaar, maar is wel verhuisd naar Zwolle.\n\nGroet", "Zwolle"),
+    # From the reply corpus (tests/data/replies/intro_then_fields_gmail.txt): a move, but no place
+    ("Contact: nee\nToelichting: de brief kwam retour (onbekend op adres).\nVolgens de BRP is hij verhuisd naar een "
+     "andere gemeente;\ngraag opnieuw routeren.", None),
+    ("Vertrokken naar elders, adres onbekend.", None),
 ]
 DOES_NOT: list[str] = [
     "Meneer woont wél in onze gemeente.",
