@@ -20,14 +20,17 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from typing import Any
 
+from sqlalchemy import func, select
+
 from schema import reroute_requests
 from schema.case_store import REASON_MAX, CaseActionError, OpenCase
+from schema.runtime_models import OutboundEmail
 from workflows.commands import CancelEmails, CancelTimers, CloseCase, EmailKind, Recipient, ScheduleTimer, SendEmail
 from workflows.engine import Decision
 from workflows.events import OperatorAction, OperatorActionKind, UnknownActionError, parse_action
 from workflows.labels import EMAIL_KINDS, OPERATOR_ACTIONS, RECIPIENTS, label
 from workflows.model import case_reference
-from workflows.states import AuditKind
+from workflows.states import AuditKind, EmailState
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,17 @@ def _already_holds(case: OpenCase, kind: OperatorActionKind, action: OperatorAct
             return f"de zaak hoort al bij {action.municipality}; niets veranderd"
     if kind is OperatorActionKind.RESEND_NOTIFICATION:
         to = valid_address(action.to) if action.to else case.address_of(Recipient.MUNICIPALITY)
-        if case.has_queued(EmailKind.NOTIFICATION, to):
+        if _queued(case, EmailKind.NOTIFICATION, to):
             return f"er wacht al een melding aan {to} in de wachtrij; niets veranderd"
     return None
+
+
+def _queued(case: OpenCase, kind: EmailKind, to: str | None) -> bool:
+    """Whether an email of ``kind`` to ``to`` already waits in the queue (a repeated resend)."""
+    query = select(func.count()).select_from(OutboundEmail).where(
+        OutboundEmail.case_id == case.id, OutboundEmail.kind == kind, OutboundEmail.to_address == to,
+        OutboundEmail.state == EmailState.QUEUED)  # fmt: skip
+    return bool(case.session.scalar(query))
 
 
 def _audit(case: OpenCase, kind: OperatorActionKind, action: OperatorAction, note: str, by: str, now: datetime, *,

@@ -24,20 +24,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema import email_store, outbox
 from schema.case_rows import COUNT_EMAILS, INSERT_EMAIL, LOCK_CASE, LockedCase, Writes, outcome_columns
 from schema.case_types import Addresses, CaseActionError, Email, MessageIds, Nudges
 from schema.models import CaseRow, MunicipalityRow
-from schema.runtime_models import OutboundEmail
 from workflows.calendar import WorkdayCalendar
 from workflows.commands import (
     CancelEmails,
     CancelTimers,
     CloseCase,
-    EmailKind,
     MarkUrgent,
     Recipient,
     ScheduleTimer,
@@ -239,13 +237,6 @@ class OpenCase:
                                          routing_evidence=evidence, updated_at=now)  # fmt: skip
         self._municipality = (cbs_code, found.province)
         self.audit(AuditKind.CASE_REROUTED, now, by=by, **{"from": previous, "to": cbs_code})
-
-    def has_queued(self, kind: EmailKind, to: str | None) -> bool:
-        """Whether an email of ``kind`` to ``to`` already waits in the queue (a repeated resend)."""
-        query = select(func.count()).select_from(OutboundEmail).where(
-            OutboundEmail.case_id == self.id, OutboundEmail.kind == kind, OutboundEmail.to_address == to,
-            OutboundEmail.state == EmailState.QUEUED)  # fmt: skip
-        return bool(self.session.scalar(query))
 
     def address_of(self, recipient: Recipient) -> str | None:
         """The configured address of ``recipient`` for this case (now)."""

@@ -101,17 +101,9 @@ def _reroute(definition: WorkflowDefinition, state: InstanceState, action: Opera
 
 def _update_date(definition: WorkflowDefinition, state: InstanceState, action: OperatorAction, now: datetime,
                  calendar: WorkdayCalendar) -> Decision:  # fmt: skip
-    if action.deadline is None:
-        raise RefusedActionError("geef de nieuwe datum (JJJJ-MM-DD)")
-    new_at = calendar.start_of_day(action.deadline)
-    if new_at <= now:
-        raise RefusedActionError(f"de nieuwe datum {action.deadline:%d-%m-%Y} ligt niet in de toekomst")
+    new_at = _new_deadline(state, action, now, calendar)
     if new_at == state.deadline_at:
         return Decision(state, ())
-    if state.paused_until is not None and state.paused_until >= new_at:
-        until = calendar.local_date(state.paused_until)
-        raise RefusedActionError(f"de zaak is gepauzeerd tot {until:%d-%m-%Y}, op of na de nieuwe datum: hervat de "
-                                 "zaak eerst, of kies een latere datum")  # fmt: skip
     moved = replace(state, deadline_at=new_at)
     moments = {n: due_of(definition, state, n, calendar) for n in (*state.pending, *state.held) if n not in _FIXED}
     if ESCALATION_TIMER in moments:
@@ -131,6 +123,20 @@ def _update_date(definition: WorkflowDefinition, state: InstanceState, action: O
     if urgent:
         return _urgent_after_new_date(definition, decision, action)
     return decision
+
+
+def _new_deadline(state: InstanceState, action: OperatorAction, now: datetime, calendar: WorkdayCalendar) -> datetime:
+    """The moment the window closes on the new date; refused when missing, past, or within a pause."""
+    if action.deadline is None:
+        raise RefusedActionError("geef de nieuwe datum (JJJJ-MM-DD)")
+    new_at = calendar.start_of_day(action.deadline)
+    if new_at <= now:
+        raise RefusedActionError(f"de nieuwe datum {action.deadline:%d-%m-%Y} ligt niet in de toekomst")
+    if state.paused_until is not None and state.paused_until >= new_at:
+        until = calendar.local_date(state.paused_until)
+        raise RefusedActionError(f"de zaak is gepauzeerd tot {until:%d-%m-%Y}, op of na de nieuwe datum: hervat de "
+                                 "zaak eerst, of kies een latere datum")  # fmt: skip
+    return new_at
 
 
 def _urgent_after_new_date(definition: WorkflowDefinition, decision: Decision, action: OperatorAction) -> Decision:
