@@ -205,6 +205,17 @@ class ProposalData:
     group: TargetGroup = TargetGroup.SELF_REPORTER
 
 
+@dataclass(frozen=True)
+class NoticeData:
+    """A short notice about a case: it moved to another municipality, or a "not our resident" reply was read.
+
+    ``place`` is the new place a reply named (echoed to its sender only); no personal data.
+    """
+
+    case_ref: str
+    place: str | None = None
+
+
 def make_message_id(kind: str, case_id: int, sequence: int, domain: str) -> str:
     """The stable Message-ID of one email, e.g. ``<zm-000042.notification.1@koers.example>``.
 

@@ -39,6 +39,7 @@ from messaging.email_message import (
     DetaineeNotificationData,
     EscalationData,
     FollowUpData,
+    NoticeData,
     NotificationData,
     OutgoingEmail,
     ProposalData,
@@ -53,13 +54,14 @@ from workflows.model import Answer, Outcome, TargetGroup
 
 __all__ = [
     "AskBackData", "Attachment", "ConfirmationData", "DetaineeNotificationData", "EscalationData", "FollowUpData",
-    "LetterData", "NotificationData", "OutgoingEmail", "ProposalData", "ReminderData", "Renderer", "dutch_date",
-    "make_message_id", "proposal_summary",
+    "LetterData", "NoticeData", "NotificationData", "OutgoingEmail", "ProposalData", "ReminderData", "Renderer",
+    "dutch_date", "make_message_id", "proposal_summary",
 ]  # fmt: skip
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 DETAINEE = TargetGroup.DETAINEE
 DEFAULT_TEAM = "Team Zorg en Veiligheid"
+NOTICE_KINDS = frozenset({"rerouted", "not_resident_received"})
 _CBS_CODE = re.compile(r"^GM\d{4}$")
 _MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",
@@ -234,6 +236,15 @@ class Renderer:
         context = {"case_ref": data.case_ref, "summary": proposal_summary(data.proposal),
                    "group": data.group} | _reply_context(data.needed, data.group)  # fmt: skip
         return self._email("proposal", context, cbs_code, to, message_id, reply_to, in_reply_to)
+
+    def notice(
+        self, kind: str, data: NoticeData, *, to: str | Sequence[str], message_id: str, reply_to: str | None = None,
+        in_reply_to: str | None = None, cbs_code: str | None = None,
+    ) -> OutgoingEmail:  # fmt: skip
+        """A short notice: ``rerouted`` (to the previous municipality) or ``not_resident_received``."""
+        if kind not in NOTICE_KINDS:
+            raise ValueError(f"onbekende soort bericht: {kind!r}")
+        return self._email(kind, asdict(data), cbs_code, to, message_id, reply_to, in_reply_to)
 
     def _email(
         self, kind: str, context: dict[str, Any], cbs_code: str | None, to: str | Sequence[str], message_id: str,

@@ -57,6 +57,7 @@ def case_details(session: Session, dji_id: str) -> dict[str, Any] | None:
             "recorded_at": case.outcome_recorded_at.isoformat() if case.outcome_recorded_at else None,
         },
         "review_reason": case.review_reason,
+        "paused_until": case.paused_until.isoformat() if case.paused_until else None,
         "closed": {"at": case.closed_at.isoformat(), "reason": case.close_reason} if case.closed_at else None,
         "emails": [
             {

@@ -55,6 +55,7 @@ class LockedCase(NamedTuple):
     workflow_version: int | None
     workflow_progress: dict[str, Any] | None
     purged_at: datetime | None
+    paused_until: datetime | None
     province: str | None
     has_emails: bool
 
@@ -75,7 +76,7 @@ class LockedCase(NamedTuple):
             return None
         reason = CloseReason(self.close_reason) if self.close_reason else None
         status = CaseStatus(self.id, self.workflow, self.workflow_version, CaseState(self.state), self.urgent,
-                            self.outcome, reason, self.closed_at)  # fmt: skip
+                            self.outcome, reason, self.closed_at, self.paused_until)  # fmt: skip
         return InstanceState.restore(self.workflow_progress, status)
 
 

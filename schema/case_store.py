@@ -19,21 +19,29 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema import outbox
+from schema import email_store, outbox
 from schema.case_rows import COUNT_EMAILS, INSERT_EMAIL, LOCK_CASE, LockedCase, Writes, outcome_columns
+from schema.case_types import Addresses, CaseActionError, Email, MessageIds, Nudges
 from schema.models import CaseRow, MunicipalityRow
 from workflows.calendar import WorkdayCalendar
-from workflows.commands import CancelTimers, CloseCase, EmailKind, MarkUrgent, Recipient, ScheduleTimer, SendEmail
-from workflows.engine import CaseFacts, Decision, InstanceState, handle, start
+from workflows.commands import (
+    CancelEmails,
+    CancelTimers,
+    CloseCase,
+    MarkUrgent,
+    Recipient,
+    ScheduleTimer,
+    SendEmail,
+)
+from workflows.engine import CaseFacts, Decision, InstanceState, RefusedActionError, UnknownActionError, handle, start
 from workflows.events import Event, OperatorAction, OutcomeReceived, outcome_to_dict
 from workflows.labels import CLOSE_REASONS, label
 from workflows.model import CaseState, Outcome, TargetGroup, case_reference
@@ -42,43 +50,6 @@ from workflows.states import AuditKind, EmailState, RoutingMethod
 
 WORKFLOW_ACTOR = "workflow"
 REASON_MAX = 300
-
-
-class CaseActionError(ValueError):
-    """An action that does not fit the case (unknown, closed, not started, wrong state); Dutch message."""
-
-
-class Addresses(Protocol):
-    """Who receives what (the configuration): ``None`` means not configured, and the email fails visibly."""
-
-    def mailbox(self, cbs_code: str | None) -> str | None: ...
-
-    def coordinator(self, province: str | None) -> str | None: ...
-
-
-MessageIds = Callable[[str, int, int], str]  # (kind, case id, sequence of that kind) -> Message-ID
-
-
-@dataclass(frozen=True)
-class Nudges:
-    """The queue messages a case change causes, as (actor name, queue name): the runtime names its queues."""
-
-    start_workflow: tuple[str, str]
-    send_email: tuple[str, str]
-
-
-@dataclass(frozen=True)
-class Email:
-    """An email to queue for a case; ``step`` names what caused it (a definition step, a reply)."""
-
-    kind: EmailKind
-    recipient: Recipient
-    to: str | None
-    reason: str
-    step: str
-    attach_letter: bool = False
-    inbound_id: int | None = None
-    in_reply_to: str | None = None
 
 
 class CaseStore:
@@ -135,6 +106,7 @@ class OpenCase:
         self._stage = CaseState(row.state)
         self._email_counts: dict[str, int] = {}
         self._now: datetime | None = None
+        self._municipality = (row.cbs_code, row.province)  # changed by a re-route, before its decision
 
     def __enter__(self) -> OpenCase:
         return self
@@ -162,6 +134,11 @@ class OpenCase:
     @property
     def is_closed(self) -> bool:
         return self._stage is CaseState.CLOSED
+
+    @property
+    def cbs_code(self) -> str | None:
+        """The case's municipality now (a re-route in this unit of work changes it)."""
+        return self._municipality[0]
 
     @property
     def outcome(self) -> Outcome:
@@ -197,13 +174,29 @@ class OpenCase:
             CaseActionError: the case's workflow has not started, or a person acts on a closed case.
         """
         instance = self._require_instance()
-        if isinstance(event, OperatorAction) and instance.is_closed:
-            why = label(CLOSE_REASONS, instance.closed_reason)
-            raise CaseActionError(f"zaak {case_reference(self.id)} is afgesloten ({why}): {event.action} kan niet meer")
+        if isinstance(event, OperatorAction):
+            self.check_open(event.action)
         definition = self._store.definitions.get(instance.definition, instance.version)
-        decision = handle(definition, instance, event, now, self._store.calendar)
+        try:
+            decision = handle(definition, instance, event, now, self._store.calendar)
+        except (RefusedActionError, UnknownActionError) as exc:
+            raise CaseActionError(f"zaak {case_reference(self.id)}: {exc}") from None
+        if decision.state.deadline_at != instance.deadline_at:
+            self._writes.case_changes[definition.deadline_field] = self._store.calendar.local_date(
+                decision.state.deadline_at)  # fmt: skip
         self._apply(decision, now)
         return decision
+
+    def check_open(self, action: str) -> None:
+        """Refuse a person's ``action`` on a case whose workflow has not started or is closed.
+
+        Raises:
+            CaseActionError: naming the case and why.
+        """
+        instance = self._require_instance()
+        if instance.is_closed:
+            why = label(CLOSE_REASONS, instance.closed_reason)
+            raise CaseActionError(f"zaak {case_reference(self.id)} is afgesloten ({why}): {action} kan niet meer")
 
     def record_outcome(self, reading: Outcome, *, by: str, now: datetime, inbound_id: int | None = None,
                        **details: Any) -> Outcome:  # fmt: skip
@@ -250,6 +243,29 @@ class OpenCase:
         self.audit(AuditKind.MUNICIPALITY_ASSIGNED, now, by=by, cbs_code=cbs_code, candidates=candidates)
         self._writes.outbox.append((*self._store.nudges.start_workflow, (self.id,)))
 
+    def reroute_to(self, cbs_code: str, *, by: str, now: datetime) -> None:
+        """Move the case to the municipality ``cbs_code`` (a re-route: its decision follows through ``handle``).
+
+        Raises:
+            CaseActionError: ``cbs_code`` is no municipality of the region, or the case's own.
+        """
+        found = self.session.get(MunicipalityRow, cbs_code)
+        if found is None:
+            raise CaseActionError(f"{cbs_code} is geen gemeente van Groningen, Fryslân of Drenthe")
+        previous = self._municipality[0]
+        if cbs_code == previous:
+            raise CaseActionError(f"zaak {case_reference(self.id)} hoort al bij {found.name} ({cbs_code})")
+        moved = f"omgeleid van {previous} naar {cbs_code} door {by}"
+        evidence = {**(self.row.routing_evidence or {}), "operator": moved}
+        self._writes.case_changes.update(cbs_code=cbs_code, routing_method=RoutingMethod.OPERATOR.value,
+                                         routing_evidence=evidence, updated_at=now)  # fmt: skip
+        self._municipality = (cbs_code, found.province)
+        self.audit(AuditKind.CASE_REROUTED, now, by=by, **{"from": previous, "to": cbs_code})
+
+    def address_of(self, recipient: Recipient) -> str | None:
+        """The configured address of ``recipient`` for this case (now)."""
+        return self._address(recipient)
+
     def audit(self, event: AuditKind, now: datetime, *, by: str, **details: Any) -> None:
         """An audit event about this case, written with the case's other changes."""
         self._touch(now)
@@ -285,8 +301,9 @@ class OpenCase:
         self._touch(now)
         for command in decision.commands:
             if isinstance(command, SendEmail):
-                self.queue_email(Email(command.kind, command.recipient, self._address(command.recipient),
-                                       command.reason, command.step, command.attach_letter), now)  # fmt: skip
+                to = command.to or self._address(command.recipient)
+                self.queue_email(Email(command.kind, command.recipient, to, command.reason, command.step,
+                                       command.attach_letter), now)  # fmt: skip
             elif isinstance(command, ScheduleTimer):
                 self._writes.timer(command.name, command.due_at, now)
                 self.audit(AuditKind.TIMER_SCHEDULED, now, by=WORKFLOW_ACTOR, timer=command.name,
@@ -294,6 +311,8 @@ class OpenCase:
             elif isinstance(command, CancelTimers):
                 self._writes.cancel_timers(command.names)
                 self.audit(AuditKind.TIMERS_CANCELLED, now, by=WORKFLOW_ACTOR, timers=list(command.names))
+            elif isinstance(command, CancelEmails):
+                email_store.cancel_queued(self.session.connection(), self.id, now, actor=WORKFLOW_ACTOR)
             elif isinstance(command, CloseCase):
                 self._writes.case_changes.update(closed_at=now, close_reason=command.reason.value)
                 self.audit(AuditKind.CASE_CLOSED, now, by=WORKFLOW_ACTOR, reason=command.reason.value)
@@ -303,6 +322,8 @@ class OpenCase:
         state = decision.state
         if state.outcome is not None and state.outcome != (self._instance.outcome if self._instance else None):
             self._writes.case_changes.update(outcome_columns(state.outcome, now))
+        if state.paused_until != (self._instance.paused_until if self._instance else None):
+            self._writes.case_changes["paused_until"] = state.paused_until
         self._writes.case_changes["workflow_progress"] = state.bookkeeping()
         self._move_to(state.stage, now)
         self._instance = state
@@ -316,9 +337,12 @@ class OpenCase:
         self._writes.case_changes["updated_at"] = now
 
     def _address(self, recipient: Recipient) -> str | None:
+        cbs_code, province = self._municipality
         if recipient is Recipient.COORDINATOR:
-            return self._store.addresses.coordinator(self.row.province)
-        return self._store.addresses.mailbox(self.row.cbs_code)
+            return self._store.addresses.coordinator(province)
+        if recipient is Recipient.FORMER_MUNICIPALITY:
+            return self._store.addresses.mailbox(self.row.cbs_code)  # as the case was locked: before its re-route
+        return self._store.addresses.mailbox(cbs_code)
 
     def _require_instance(self) -> InstanceState:
         if self._instance is None:

@@ -113,12 +113,12 @@ _LOAD_FOR_SENDING = (
     .with_for_update(of=EMAILS)
 )  # fmt: skip
 _LOCK_STATE = select(EMAILS.c.state, EMAILS.c.attempts).where(EMAILS.c.id == bindparam("email_id")).with_for_update()
-_FIRST_NOTIFICATION = (
-    select(EMAILS.c.message_id, EMAILS.c.created_at)
-    .where(EMAILS.c.case_id == bindparam("case_id"), EMAILS.c.kind == EmailKind.NOTIFICATION)
-    .order_by(EMAILS.c.id)
-    .limit(1)
-)
+_NOTIFICATIONS = select(EMAILS.c.message_id, EMAILS.c.created_at).where(
+    EMAILS.c.case_id == bindparam("case_id"), EMAILS.c.kind == EmailKind.NOTIFICATION,
+    EMAILS.c.state != EmailState.CANCELLED,
+)  # fmt: skip
+_LATEST_NOTIFICATION = _NOTIFICATIONS.order_by(EMAILS.c.id.desc()).limit(1)
+_LATEST_NOTIFICATION_TO = _LATEST_NOTIFICATION.where(EMAILS.c.to_address == bindparam("to_address"))
 _REMINDERS_SENT = select(func.count()).where(
     EMAILS.c.case_id == bindparam("case_id"),
     EMAILS.c.kind.in_((EmailKind.REMINDER, EmailKind.SECOND_REMINDER)),
@@ -142,9 +142,18 @@ def load_for_sending(connection: Connection, email_id: int) -> Loaded | None:
                   values[_N_EMAIL + _N_CASE])  # fmt: skip
 
 
-def first_notification(connection: Connection, case_id: int) -> tuple[str | None, datetime | None]:
-    """The case's first notification: its Message-ID (to thread under) and when it was queued."""
-    found = connection.execute(_FIRST_NOTIFICATION, {"case_id": case_id}).one_or_none()
+def latest_notification(connection: Connection, case_id: int,
+                        to_address: str | None = None) -> tuple[str | None, datetime | None]:  # fmt: skip
+    """The case's latest notification (to ``to_address`` when it got one): its Message-ID and when it was queued.
+
+    Latest, because a re-route or a resend notifies anew: a reminder threads under, and an escalation
+    speaks of, the notification its reader got. Withdrawn notifications never went out.
+    """
+    found = None
+    if to_address is not None:
+        found = connection.execute(_LATEST_NOTIFICATION_TO, {"case_id": case_id, "to_address": to_address}).first()
+    if found is None:
+        found = connection.execute(_LATEST_NOTIFICATION, {"case_id": case_id}).first()
     return (found.message_id, found.created_at) if found is not None else (None, None)
 
 
@@ -206,6 +215,23 @@ def move_from_current(connection: Connection, email: EmailFields, state: EmailSt
     current = connection.execute(_LOCK_STATE, {"email_id": email.id}).one()
     actual = email._replace(state=current.state, attempts=current.attempts)
     move(connection, actual, state, now, event, actor=actor, error=error, **values)
+
+
+def cancel_queued(connection: Connection, case_id: int, now: datetime, *, actor: str) -> list[int]:
+    """Withdraw the case's emails still ``queued`` (each with its audit event); returns their ids.
+
+    Guarded: an email a worker moved to ``sending`` meanwhile is left alone (it may be delivered).
+    """
+    waiting = connection.execute(
+        select(*_EMAIL_COLUMNS).where(EMAILS.c.case_id == case_id, EMAILS.c.state == EmailState.QUEUED)
+        .order_by(EMAILS.c.id)
+    ).all()  # fmt: skip
+    cancelled = []
+    for found in waiting:
+        email = EmailFields._make(found)
+        if move(connection, email, EmailState.CANCELLED, now, AuditKind.EMAIL_CANCELLED, actor=actor, guard=True):
+            cancelled.append(email.id)
+    return cancelled
 
 
 def renudge_queued(session: Session, now: datetime, updated_before: datetime, nudge: tuple[str, str],

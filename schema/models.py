@@ -171,6 +171,8 @@ class CaseRow(Base):
     workflow: Mapped[str | None] = mapped_column(String(60))
     workflow_version: Mapped[int | None] = mapped_column(Integer)
     workflow_progress: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # While an operator paused the case: when the pause ends (the engine holds the timers until then).
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @hybrid_property
     def deadline(self) -> date:
@@ -185,6 +187,32 @@ class CaseRow(Base):
         # In SQL (ordering and filtering the deadline board), the same choice as a CASE on the group.
         whens = [(cls.target_group == group.value, getattr(cls, deadline_field_of(group))) for group in TargetGroup]
         return case(*whens)
+
+
+class RerouteRequest(Base):
+    """A request to move a case to another municipality, until an operator re-routes it or declines.
+
+    Asked by a municipal user in the console, or read from a trusted "not our resident" reply
+    (``inbound_id``); ``place`` is the new place the reply named and ``suggested_cbs_code`` where it
+    routes. One open request per case at most; states: open → rerouted | declined.
+    """
+
+    __tablename__ = "reroute_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    source: Mapped[str] = mapped_column(String(12))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    requested_by: Mapped[str] = mapped_column(String(200))
+    from_cbs_code: Mapped[str | None] = mapped_column(String(6))
+    reason: Mapped[str] = mapped_column(String(300))
+    place: Mapped[str | None] = mapped_column(String(100))
+    suggested_cbs_code: Mapped[str | None] = mapped_column(String(6))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class AuditEvent(Base):
@@ -212,6 +240,7 @@ __all__ = [
     "MunicipalityName",
     "MunicipalityRow",
     "PostcodeRow",
+    "RerouteRequest",
     "WoonplaatsRow",
 ]
 

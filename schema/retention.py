@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from schema import audit
 from schema.audit_purge import scrub_case_audit
-from schema.models import CaseRow, IntakeRecord
+from schema.models import CaseRow, IntakeRecord, RerouteRequest
 from schema.runtime_models import InboundMessage, OutboundEmail, ReplyProposal
 from workflows.states import AuditKind
 
@@ -55,6 +55,8 @@ def purge_closed_cases(session: Session, *, now: datetime, retention: timedelta,
     ))  # fmt: skip
     session.execute(update(IntakeRecord).where(IntakeRecord.case_id.in_(ids)).values(raw=null(), dji_id=None))
     session.execute(update(InboundMessage).where(InboundMessage.case_id.in_(ids)).values(raw=b"", details={}))
+    session.execute(update(RerouteRequest).where(RerouteRequest.case_id.in_(ids))
+                    .values(reason="[verwijderd]", place=None, decision_note=None))  # fmt: skip
     session.execute(delete(ReplyProposal).where(ReplyProposal.case_id.in_(ids)))  # the sender's sentences and note
     session.execute(update(OutboundEmail).where(OutboundEmail.case_id.in_(ids))
                     .values(last_error=None, smtp_response=None))  # fmt: skip

@@ -19,6 +19,7 @@ from messaging.email_message import (
     DetaineeNotificationData,
     EscalationData,
     FollowUpData,
+    NoticeData,
     NotificationData,
     OutgoingEmail,
     ProposalData,
@@ -60,7 +61,7 @@ class EmailComposer:
         if email.kind == EmailKind.NOTIFICATION:
             outgoing = self._notification(email, case, name, today, reply_to)
         elif email.kind in (EmailKind.REMINDER, EmailKind.SECOND_REMINDER):
-            thread, notified_at = email_store.first_notification(connection, case.id)
+            thread, notified_at = email_store.latest_notification(connection, case.id, email.to_address)
             notified_on = (self.calendar.local_date(notified_at) if notified_at else None) or today
             data = ReminderData(ref, name, case.deadline, days_left, notified_on,
                                 self._workdays_between(notified_on, today), case.urgent, case.group)  # fmt: skip
@@ -68,20 +69,22 @@ class EmailComposer:
                                               in_reply_to=thread, second=email.kind == EmailKind.SECOND_REMINDER,
                                               cbs_code=case.cbs_code)  # fmt: skip
         elif email.kind == EmailKind.ESCALATION:
-            _, notified_at = email_store.first_notification(connection, case.id)
+            _, notified_at = email_store.latest_notification(connection, case.id)
             data_e = EscalationData(ref, name, case.cbs_code or "", case.deadline, days_left, email.reason,
                                     self.contacts.mailbox(case.cbs_code),
                                     self.calendar.local_date(notified_at) if notified_at else None,
                                     email_store.reminders_sent(connection, case.id), case.group)  # fmt: skip
             outgoing = self.renderer.escalation(data_e, to=email.to_address, message_id=email.message_id)
         elif email.kind == EmailKind.FOLLOW_UP:
-            thread, _ = email_store.first_notification(connection, case.id)
+            thread, _ = email_store.latest_notification(connection, case.id, email.to_address)
             data_f = FollowUpData(ref, name, case.deadline, days_left, case.outcome, case.group)
             outgoing = self.renderer.follow_up(data_f, to=email.to_address, reply_to=reply_to,
                                                message_id=email.message_id, in_reply_to=thread,
                                                cbs_code=case.cbs_code)  # fmt: skip
         elif email.kind in (EmailKind.CONFIRMATION, EmailKind.ASK_BACK, EmailKind.PROPOSAL):
             outgoing = self._answer(connection, email, case, ref, name, reply_to)
+        elif email.kind in (EmailKind.REROUTED, EmailKind.NOT_RESIDENT_RECEIVED):
+            outgoing = self._notice(connection, email, case, ref, reply_to)
         else:
             raise ValueError(f"onbekende e-mailsoort {email.kind}")
         return to_mime(outgoing, self.sender, date=now)
@@ -123,6 +126,21 @@ class EmailComposer:
         return self.renderer.ask_back(AskBackData(ref, lines, needed, read, case.group), to=email.to_address,
                                       message_id=email.message_id, reply_to=reply_to, in_reply_to=email.in_reply_to,
                                       cbs_code=case.cbs_code)  # fmt: skip
+
+    def _notice(self, connection: Connection, email: EmailFields, case: CaseFields, ref: str,
+                reply_to: str) -> OutgoingEmail:  # fmt: skip
+        """To the previous municipality after a re-route (threaded under what it got; no reply address,
+        its token no longer fits the case), or the acknowledgement of a "not our resident" reply."""
+        assert email.to_address is not None
+        if email.kind == EmailKind.REROUTED:
+            thread, _ = email_store.latest_notification(connection, case.id, email.to_address)
+            return self.renderer.notice(email.kind, NoticeData(ref), to=email.to_address, message_id=email.message_id,
+                                        in_reply_to=thread)  # fmt: skip
+        details = inbound_rows.details_of(connection, email.inbound_id) if email.inbound_id else {}
+        place = (details.get("not_resident") or {}).get("place")
+        return self.renderer.notice(email.kind, NoticeData(ref, place), to=email.to_address,
+                                    message_id=email.message_id, reply_to=reply_to, in_reply_to=email.in_reply_to,
+                                    cbs_code=case.cbs_code)  # fmt: skip
 
     def _notification_data(self, case: CaseFields, name: str, today: date, reason: str) -> NotificationData:
         return NotificationData(

@@ -4,11 +4,14 @@ Order of checks (each ends the message in one visible state with a Dutch reason)
 malformed or DMARC failure → ``rejected``; automatic reply → ``ignored``; delivery report →
 ``bounce`` (our email marked bounced, the case put to review); forwarded mail → ``quarantined``;
 a reply whose case cannot be established, whose token is missing or invalid, or whose sender does
-not belong to the municipality → ``quarantined``; a trusted reply is read per field by
-``workers.reply_actions``: what is certain is recorded, what was read from prose is proposed to the
-sender (``proposed``), what is doubtful or missing is asked back (``needs_review``), and a recorded
-outcome is confirmed (``processed``). Only trusted human replies are answered, at most one question
-per case per day. Idempotent: a message that is no longer ``received`` is left alone.
+not belong to the municipality → ``quarantined``; a trusted reply that says the person does not
+live in the municipality → ``not_resident`` (no outcome: a request for another municipality waits in
+the operator's triage, with the place it names, and the sender gets an acknowledgement); any other
+trusted reply is read per field by ``workers.reply_actions``: what is certain is recorded, what was
+read from prose is proposed to the sender (``proposed``), what is doubtful or missing is asked back
+(``needs_review``), and a recorded outcome is confirmed (``processed``). Only trusted human replies
+are answered, at most one question per case per day. Idempotent: a message that is no longer
+``received`` is left alone.
 """
 
 from __future__ import annotations
@@ -26,14 +29,19 @@ from messaging.classify import Classification, classify
 from messaging.correlation import correlate, subject_case_reference
 from messaging.inbound import InboundMessage as ParsedMessage
 from messaging.inbound import parse_message
+from messaging.not_resident import read_not_resident, where_to
+from messaging.quotes import extract_new_text
 from messaging.tokens import TokenClaim, find_token
-from schema import audit, email_store, inbound_rows
-from schema.case_store import CaseActionError, CaseStore, OpenCase
+from schema import audit, email_store, inbound_rows, reroute_requests
+from schema.case_store import CaseActionError, CaseStore, Email, OpenCase
+from schema.reference import load_registry
 from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.contacts import Contacts
 from workers.errors import PermanentError
 from workers.reply_actions import ReplyActions, storable
-from workflows.states import AuditKind, InboundState, MessageKind
+from workflows.commands import EmailKind, Recipient
+from workflows.routing import Registry
+from workflows.states import AuditKind, InboundState, MessageKind, RerouteRequestSource
 
 ACTOR = "mail"
 _REFERENCE = re.compile(r"^ZM-(\d{1,12})$")
@@ -51,13 +59,14 @@ class ReplyProcessor:
     """The ``process_inbound_mail`` handler."""
 
     def __init__(self, store: CaseStore, contacts: Contacts, secret_keys: tuple[bytes, ...], reply_domain: str,
-                 clock: Callable[[], datetime]) -> None:  # fmt: skip
+                 clock: Callable[[], datetime], places: Registry | None = None) -> None:  # fmt: skip
         self._store = store
         self._contacts = contacts
         self._secrets = secret_keys
         self._domain = reply_domain
         self._clock = clock
         self._actions = ReplyActions(lambda cbs_code: contacts.municipality(cbs_code).record_confident_proposals)
+        self._places = places
 
     def process(self, inbound_id: int) -> str:
         with self._store.sessions.begin() as session:
@@ -129,10 +138,35 @@ class ReplyProcessor:
         return None
 
     def _read(self, row: InboundMessage, msg: ParsedMessage, case: OpenCase, now: datetime) -> Verdict:
-        # A trusted reply to this case. Checks that must come before reading it (is this our resident at
-        # all?) go here, above the reading; what the reply means for the case is ``workers.reply_actions``.
+        # A trusted reply to this case. First: is this our resident at all? (a reply saying otherwise is
+        # no outcome); then what the reply means for the case, in ``workers.reply_actions``.
+        elsewhere = self._not_our_resident(row, msg, case, extract_new_text(msg.text), now)
+        if elsewhere is not None:
+            return elsewhere
         handled = self._actions.handle(case, row, msg, now)
         return Verdict(handled.state, handled.reason, case.id, handled.details)
+
+    def _not_our_resident(self, row: InboundMessage, msg: ParsedMessage, case: OpenCase, text: str,
+                          now: datetime) -> Verdict | None:  # fmt: skip
+        """A reply saying the person lives elsewhere: a re-route request for the triage, never an outcome."""
+        said = read_not_resident(text)
+        if said is None:
+            return None
+        if self._places is None:
+            self._places = load_registry()
+        hint = where_to(self._places, said.place)
+        if hint is not None and hint.cbs_code == case.cbs_code:
+            return None  # moved within the municipality: not a reason to move the case
+        sender = msg.from_address or ""
+        request_id, _ = reroute_requests.ask(
+            case, reason=f"antwoord van de gemeente: {said.phrase}", by=storable(f"{ACTOR}:{sender}")[:200], now=now,
+            source=RerouteRequestSource.REPLY, suggested=hint.cbs_code if hint else None, place=said.place,
+            inbound_id=row.id)  # fmt: skip
+        self._answer(case, row, msg, EmailKind.NOT_RESIDENT_RECEIVED, sender, now)
+        found = {"phrase": said.phrase, "place": said.place, "request_id": request_id,
+                 "suggested": hint.cbs_code if hint else None, "candidates": list(hint.candidates) if hint else []}
+        return Verdict(InboundState.NOT_RESIDENT, "woont volgens het antwoord niet in de gemeente; een operator "
+                       "kiest de gemeente", case.id, {"not_resident": storable(found)})  # fmt: skip
 
     def _bounce(self, session: Session, verdict: Classification, now: datetime) -> Verdict:
         ids = [mid for mid in verdict.bounced_message_ids if mid]
@@ -147,6 +181,12 @@ class ReplyProcessor:
             return Verdict(InboundState.BOUNCE, verdict.reason + "; geen eigen bericht herkend")
         return Verdict(InboundState.BOUNCE, verdict.reason, bounced[0][1],
                        {"bounced_email_ids": [email_id for email_id, _ in bounced]})  # fmt: skip
+
+    def _answer(self, case: OpenCase, row: InboundMessage, msg: ParsedMessage, kind: EmailKind, to: str,
+                now: datetime) -> None:  # fmt: skip
+        case.queue_email(Email(kind, Recipient.SENDER, storable(to)[:200] or None, "antwoord op uw e-mail",
+                               f"inbound:{row.id}", inbound_id=row.id,
+                               in_reply_to=storable(msg.message_id or "")[:300] or None), now, by=ACTOR)  # fmt: skip
 
 
 def _earlier_copy(session: Session, row: InboundMessage, msg: ParsedMessage) -> int | None:

@@ -91,7 +91,7 @@ def build_services(app: App, mailer: Mailer | None = None) -> Services:
     store = case_store(app, calendar, contacts)
     workflow = WorkflowRuntime(store, app.clock)
     sender = EmailSender(app.sessions, composer, mailer, app.clock)
-    replies = ReplyProcessor(store, contacts, (key,), settings.reply_domain, app.clock)
+    replies = ReplyProcessor(store, contacts, (key,), settings.reply_domain, app.clock, places=app.registry)
     return Services(app=app, store=store, workflow=workflow, sender=sender, replies=replies, mailer=mailer,
                     calendar=calendar)  # fmt: skip
 

@@ -27,6 +27,8 @@ class EmailKind(StrEnum):
     CONFIRMATION = "confirmation"  # a recorded outcome, confirmed to the one who sent it
     ASK_BACK = "ask_back"  # the question about what could not be read in a reply
     PROPOSAL = "proposal"  # what Koers read from prose, proposed to the sender to confirm with "ja"
+    REROUTED = "rerouted"  # to the previous municipality: the case moved elsewhere, nothing more to do
+    NOT_RESIDENT_RECEIVED = "not_resident_received"  # "not our resident" read; an operator picks the municipality
 
 
 class Recipient(StrEnum):
@@ -35,6 +37,7 @@ class Recipient(StrEnum):
     MUNICIPALITY = "municipality"  # the municipality's mailbox for self-reporters
     COORDINATOR = "coordinator"  # the province's coordinator (Zorg- en Veiligheidshuis)
     SENDER = "sender"  # whoever sent the reply being answered (confirmation, ask-back)
+    FORMER_MUNICIPALITY = "former_municipality"  # the mailbox of the municipality a re-route moved away from
 
 
 class CloseReason(StrEnum):
@@ -55,6 +58,8 @@ class SendEmail:
         reason: short Dutch text saying why this email goes out; it is put into the body.
         step: the definition step that caused it (``notification``, a timer name, or an operator
             action), so that the runtime can give the email a deterministic id.
+        to: an address a person gave for this one email (an operator's resend to a corrected
+            mailbox); ``None``: the runtime looks up the recipient's configured address.
     """
 
     kind: EmailKind
@@ -62,6 +67,7 @@ class SendEmail:
     reason: str
     attach_letter: bool = False
     step: str = ""
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,14 @@ class CancelTimers:
 
 
 @dataclass(frozen=True)
+class CancelEmails:
+    """Withdraw the case's emails still waiting in the queue (a re-route: they were for the old municipality).
+
+    An email already being sent is left alone: it may have been delivered.
+    """
+
+
+@dataclass(frozen=True)
 class CloseCase:
     """End the case: nothing more will be sent or scheduled for it."""
 
@@ -91,4 +105,4 @@ class MarkUrgent:
     """Flag the case as urgent: its report date was already close when it came in."""
 
 
-Command: TypeAlias = SendEmail | ScheduleTimer | CancelTimers | CloseCase | MarkUrgent
+Command: TypeAlias = SendEmail | ScheduleTimer | CancelTimers | CancelEmails | CloseCase | MarkUrgent

@@ -15,8 +15,8 @@ Invariants:
       the version it started with, so a changed flow is a new version, never an edit.
     - ``validate()`` is called when a definition is built or registered and raises
       ``DefinitionError`` naming the definition and the problem; the engine trusts valid ones.
-    - Timer names are unique within a definition; ``escalation``, ``follow_up`` and
-      ``window_close`` are reserved for the steps of those names.
+    - Timer names are unique within a definition; ``escalation``, ``follow_up``, ``window_close``
+      and ``pause_end`` are reserved for the steps of those names (and an operator's pause).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from workflows.durations import Duration
 ESCALATION_TIMER = "escalation"
 FOLLOW_UP_TIMER = "follow_up"
 WINDOW_CLOSE_TIMER = "window_close"
-RESERVED_TIMERS = frozenset({ESCALATION_TIMER, FOLLOW_UP_TIMER, WINDOW_CLOSE_TIMER})
+PAUSE_END_TIMER = "pause_end"  # an operator's pause ends: the timers that waited are recomputed
+RESERVED_TIMERS = frozenset({ESCALATION_TIMER, FOLLOW_UP_TIMER, WINDOW_CLOSE_TIMER, PAUSE_END_TIMER})
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _REMINDER_KINDS = frozenset({EmailKind.REMINDER, EmailKind.SECOND_REMINDER})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeAlias
 
@@ -20,15 +20,26 @@ from workflows.model import Answer, ContactForm, Outcome
 
 
 class OperatorActionKind(StrEnum):
-    """The actions an operator can take on a running case from the console."""
+    """The actions an operator can take on a running case (console and ``koers case``)."""
 
     CLOSE = "close"  # end the case now, whatever its state
     RESEND_NOTIFICATION = "resend_notification"  # e.g. the mailbox bounced and was corrected
     ESCALATE = "escalate"  # hand the case to the coordinator now instead of waiting
+    REROUTE = "reroute"  # another municipality: what was pending is withdrawn, the flow starts afresh there
+    PAUSE = "pause"  # timers wait until a date before the deadline
+    RESUME = "resume"  # end a pause now: the waiting timers are recomputed
+    UPDATE_DATE = "update_date"  # the deadline date moved (uitstel): every pending timer is recomputed
 
 
 class UnknownActionError(ValueError):
     """An operator action the engine does not know; the console must not offer it."""
+
+
+class RefusedActionError(ValueError):
+    """An operator action that does not fit the instance (a pause past the deadline, a date in the past).
+
+    The message is Dutch and says why, for the person who asked.
+    """
 
 
 def parse_action(action: str) -> OperatorActionKind:
@@ -63,10 +74,22 @@ class OutcomeReceived:
 
 @dataclass(frozen=True)
 class OperatorAction:
-    """An operator acted on the case; ``action`` is an ``OperatorActionKind`` value."""
+    """An operator acted on the case; ``action`` is an ``OperatorActionKind`` value.
+
+    Attributes:
+        note: why (the operator's reason; audited, never put in an email).
+        municipality: ``reroute``: the CBS code of the new municipality.
+        until: ``pause``: the date the pause ends (timers wait until 00:00 local time that day).
+        deadline: ``update_date``: the new deadline date (report or release date).
+        to: ``resend_notification``: send to this address instead of the configured mailbox.
+    """
 
     action: str
     note: str | None = None
+    municipality: str | None = None
+    until: date | None = None
+    deadline: date | None = None
+    to: str | None = None
 
 
 Event: TypeAlias = Started | TimerFired | OutcomeReceived | OperatorAction

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import TypeVar, cast
 
 from workflows.commands import CloseReason, EmailKind, Recipient
-from workflows.definition import ESCALATION_TIMER, FOLLOW_UP_TIMER, WINDOW_CLOSE_TIMER
+from workflows.definition import ESCALATION_TIMER, FOLLOW_UP_TIMER, PAUSE_END_TIMER, WINDOW_CLOSE_TIMER
+from workflows.events import OperatorActionKind
 from workflows.model import Answer, CaseState, ContactForm, IntakeResult, TargetGroup
 from workflows.states import (
     AuditKind,
@@ -22,6 +23,8 @@ from workflows.states import (
     InboundState,
     MessageKind,
     ProposalState,
+    RerouteRequestSource,
+    RerouteRequestState,
     RoutingMethod,
     TimerState,
     TokenScope,
@@ -67,6 +70,7 @@ TIMERS: Mapping[str, str] = {
     ESCALATION_TIMER: "Escalatie naar de coördinator",
     FOLLOW_UP_TIMER: "Vervolgvraag over acties",
     WINDOW_CLOSE_TIMER: "Meldings- of vrijlatingsdatum: zaak sluit",
+    PAUSE_END_TIMER: "Einde pauze",
 }
 TIMER_STATES: Mapping[TimerState, str] = {
     TimerState.PENDING: "gepland",
@@ -83,11 +87,14 @@ EMAIL_KINDS: Mapping[EmailKind, str] = {
     EmailKind.CONFIRMATION: "Bevestiging",
     EmailKind.ASK_BACK: "Terugvraag",
     EmailKind.PROPOSAL: "Voorstel ter bevestiging",
+    EmailKind.REROUTED: "Bericht over de overdracht",
+    EmailKind.NOT_RESIDENT_RECEIVED: "Ontvangstbevestiging: andere gemeente",
 }
 RECIPIENTS: Mapping[Recipient, str] = {
     Recipient.MUNICIPALITY: "gemeente",
     Recipient.COORDINATOR: "coördinator",
     Recipient.SENDER: "afzender van het antwoord",
+    Recipient.FORMER_MUNICIPALITY: "vorige gemeente",
 }
 EMAIL_STATES: Mapping[EmailState, str] = {
     EmailState.QUEUED: "In de wachtrij",
@@ -108,6 +115,7 @@ INBOUND_STATES: Mapping[InboundState, str] = {
     InboundState.BOUNCE: "Onbestelbaarheidsmelding",
     InboundState.REJECTED: "Geweigerd",
     InboundState.DISCARDED: "Weggegooid",
+    InboundState.NOT_RESIDENT: "Woont niet in de gemeente",
 }
 # How an inbound state reads in a sentence about what happened to a reply (CLI, demo).
 INBOUND_OUTCOMES: Mapping[InboundState, str] = {
@@ -120,6 +128,7 @@ INBOUND_OUTCOMES: Mapping[InboundState, str] = {
     InboundState.BOUNCE: "onbestelbaarheidsmelding",
     InboundState.REJECTED: "geweigerd (onleesbaar bericht)",
     InboundState.DISCARDED: "weggegooid",
+    InboundState.NOT_RESIDENT: "woont niet in de gemeente (een operator kiest de juiste gemeente)",
 }
 MESSAGE_KINDS: Mapping[MessageKind, str] = {
     MessageKind.REPLY: "antwoord",
@@ -239,6 +248,30 @@ EVENTS: Mapping[AuditKind, str] = {
     AuditKind.LOGOUT: "Uitgelogd",
     AuditKind.LOGOUT_EVERYWHERE: "Overal uitgelogd",
     AuditKind.REPORT_EXPORTED: "Rapport gedownload",
+    AuditKind.OPERATOR_ACTION: "Actie van een operator",
+    AuditKind.CASE_REROUTED: "Naar een andere gemeente",
+    AuditKind.EMAIL_CANCELLED: "E-mail ingetrokken",
+    AuditKind.REROUTE_REQUESTED: "Andere gemeente gevraagd",
+    AuditKind.REROUTE_DECLINED: "Verzoek om andere gemeente afgewezen",
+    AuditKind.REPLY_NOT_RESIDENT: "Antwoord: woont niet in de gemeente",
+}
+OPERATOR_ACTIONS: Mapping[OperatorActionKind, str] = {
+    OperatorActionKind.CLOSE: "zaak sluiten",
+    OperatorActionKind.RESEND_NOTIFICATION: "melding opnieuw versturen",
+    OperatorActionKind.ESCALATE: "escaleren",
+    OperatorActionKind.REROUTE: "naar een andere gemeente",
+    OperatorActionKind.PAUSE: "pauzeren",
+    OperatorActionKind.RESUME: "hervatten",
+    OperatorActionKind.UPDATE_DATE: "datum wijzigen",
+}
+REROUTE_REQUEST_STATES: Mapping[RerouteRequestState, str] = {
+    RerouteRequestState.OPEN: "open",
+    RerouteRequestState.REROUTED: "omgeleid",
+    RerouteRequestState.DECLINED: "afgewezen",
+}
+REROUTE_REQUEST_SOURCES: Mapping[RerouteRequestSource, str] = {
+    RerouteRequestSource.CONSOLE: "verzoek in de console",
+    RerouteRequestSource.REPLY: "antwoord per e-mail",
 }
 TOKEN_SCOPES: dict[TokenScope, str] = {
     TokenScope.INTAKE: "Intake (alle gemeenten)",

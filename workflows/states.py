@@ -68,6 +68,7 @@ class InboundState(StrEnum):
     BOUNCE = "bounce"  # a delivery report
     REJECTED = "rejected"  # malformed
     DISCARDED = "discarded"  # a person threw it away, with a reason
+    NOT_RESIDENT = "not_resident"  # trusted: "the person does not live here"; an operator picks the municipality
 
     @classmethod
     def open(cls) -> frozenset[InboundState]:
@@ -106,6 +107,21 @@ class DeadLetterState(StrEnum):
     DEAD = "dead"
     REPLAYED = "replayed"
     DISCARDED = "discarded"
+
+
+class RerouteRequestState(StrEnum):
+    """A request to move a case to another municipality, decided by an operator in the triage."""
+
+    OPEN = "open"
+    REROUTED = "rerouted"  # the case was moved (to the suggested municipality or another)
+    DECLINED = "declined"  # the operator kept the municipality, with a reason
+
+
+class RerouteRequestSource(StrEnum):
+    """Who asked for another municipality."""
+
+    CONSOLE = "console"  # a municipal user, on the case page
+    REPLY = "reply"  # a trusted reply said the person does not live in the municipality
 
 
 class RoutingMethod(StrEnum):
@@ -184,6 +200,12 @@ class AuditKind(StrEnum):
     LOGOUT = "logout"
     LOGOUT_EVERYWHERE = "logout_everywhere"
     REPORT_EXPORTED = "report_exported"
+    OPERATOR_ACTION = "operator_action"  # who did which action on the case, and why
+    CASE_REROUTED = "case_rerouted"
+    EMAIL_CANCELLED = "email_cancelled"
+    REROUTE_REQUESTED = "reroute_requested"
+    REROUTE_DECLINED = "reroute_declined"
+    REPLY_NOT_RESIDENT = "reply_not_resident"
 
     @classmethod
     def for_reply(cls, state: InboundState) -> AuditKind:

@@ -97,6 +97,8 @@ def _intake(app: App) -> None:
         generate_records(80, seed=2019, today=today, mix=FeedMix(0.08, 0.03, 0.03, 0.02))
     )
     records.append({**LW_RECORD, "report_date": (today + timedelta(days=30)).isoformat()})
+    for dji_id in ("E2E-LW-2", "E2E-LW-3"):  # for the operator actions and the municipal request
+        records.append({**LW_RECORD, "dji_id": dji_id, "report_date": (today + timedelta(days=30)).isoformat()})
     intake_service(app).ingest([RawRecord(i, fields=r) for i, r in enumerate(records, 1)], "e2e-feed")
 
     def started() -> bool:
@@ -118,7 +120,8 @@ def _outcomes_and_history(app: App, running: Running) -> None:
     with app.sessions.begin() as session:
         cases = list(
             session.scalars(
-                select(CaseRow).where(CaseRow.state == "notified", CaseRow.dji_id != "E2E-LW-1").order_by(CaseRow.id)
+                select(CaseRow).where(CaseRow.state == "notified", CaseRow.dji_id.not_like("E2E-LW-%"))
+                .order_by(CaseRow.id)
             )
         )
         for i, case in enumerate(cases):

@@ -1,4 +1,5 @@
-"""The console in a real browser: log in, triage, record an outcome by hand, replay a dead letter, the report.
+"""The console in a real browser: log in, triage, record an outcome by hand, replay a dead letter, the report,
+and the operator actions (a municipal user refused them, asking for another municipality instead).
 
 Drives Debian's Chromium (``apt-get install chromium``) with Playwright against Koers running for
 real (workers, scheduler, uvicorn). Without Chromium these tests skip locally and fail in CI.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from schema.models import CaseRow
-from schema.runtime_models import DeadLetter, InboundMessage
+from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail
+from testkit.flow import wait_until
 from tests.conftest import service_unavailable
 from tests.e2e.console_data import PASSWORD, Console, running_console
 from tests.web.oidc_provider import CLIENT_SECRET, oidc_provider, set_user, sso_config
@@ -203,3 +206,96 @@ def test_single_sign_on_in_chromium_refuses_a_user_without_a_koers_group(page: A
     page.get_by_text("Geen toegang tot Koers").wait_for()
     shot(page, "sso-refused")
     assert page.goto(console.url + "/cases").url.startswith(console.url + "/login")
+
+
+def case_id_of(console: Console, dji_id: str) -> int:
+    with console.app.sessions() as session:
+        return int(session.scalars(select(CaseRow.id).where(CaseRow.dji_id == dji_id)).one())
+
+
+def test_municipal_user_is_refused_an_operator_action_and_asks_for_another_municipality(page: Any,
+                                                                                        console: Console) -> None:  # fmt: skip
+    # Given a Leeuwarden user on a case of their own
+    case_id = case_id_of(console, "E2E-LW-2")
+    login(page, console, "lw")
+    page.goto(f"{console.url}/cases/{case_id}")
+    assert page.get_by_text("Acties van de operator").count() == 0
+    # When they post an operator's re-route by hand (the page offers none), the server refuses it
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    with page.expect_navigation():
+        page.evaluate("""([caseId, token]) => {
+            const form = Object.assign(document.createElement('form'),
+                                       {method: 'post', action: `/cases/${caseId}/actions/reroute`});
+            for (const [name, value] of Object.entries({csrf_token: token, cbs_code: 'GM0106', reason: 'zelf'})) {
+                form.append(Object.assign(document.createElement('input'), {type: 'hidden', name, value}));
+            }
+            document.body.append(form);
+            form.submit();
+        }""", [case_id, token])
+    assert "Deze pagina is alleen voor operators." in page.content()
+    shot(page, "09-gemeente-geweigerd")
+    # Then all they can do is ask: with a reason and the municipality they know
+    page.goto(f"{console.url}/cases/{case_id}")
+    page.get_by_text("Woont deze persoon niet in uw gemeente?").click()
+    request = page.get_by_role("form", name="Andere gemeente vragen")
+    request.get_by_label("Reden").fill("Verhuisd naar Assen, volgens de buren.")
+    request.get_by_label("Welke gemeente").select_option("GM0106")
+    shot(page, "10-andere-gemeente-vragen")
+    request.get_by_role("button", name="Andere gemeente vragen").click()
+    assert "een operator kiest de gemeente" in page.locator(".flash").first.inner_text()
+    with console.app.sessions() as session:
+        case = session.get(CaseRow, case_id)
+        assert case is not None and case.cbs_code == "GM0080"
+
+
+def test_operator_reroutes_the_requested_case_from_the_triage(page: Any, console: Console) -> None:
+    case_id = case_id_of(console, "E2E-LW-2")
+    login(page, console, "op")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Gemeente kiezen").click()
+    card = page.locator("section.request", has_text="Verhuisd naar Assen")
+    assert card.get_by_label("Nieuwe gemeente").input_value() == "GM0106"  # the suggestion, chosen already
+    shot(page, "11-verzoek-in-triage")
+    card.get_by_role("button", name="Omleiden").click()
+    assert "omgeleid naar GM0106" in page.locator(".flash").first.inner_text()
+
+    def sent_to_both() -> bool:
+        with console.app.sessions() as session:
+            found = set(session.execute(select(OutboundEmail.kind, OutboundEmail.to_address).where(
+                OutboundEmail.case_id == case_id, OutboundEmail.state == "sent")).tuples())  # fmt: skip
+        return {("rerouted", "zelfmelders@leeuwarden.example"), ("notification", "zelfmelders@assen.example")} <= found
+
+    wait_until(sent_to_both, timeout=60)
+    page.goto(f"{console.url}/cases/{case_id}")
+    assert "Assen" in page.locator("#gegevens").locator("..").inner_text()
+    shot(page, "12-zaak-omgeleid")
+
+
+def test_operator_pauses_resumes_and_changes_the_date_on_the_case_page(page: Any, console: Console) -> None:
+    case_id = case_id_of(console, "E2E-LW-3")
+    login(page, console, "op")
+    page.goto(f"{console.url}/cases/{case_id}")
+    page.get_by_text("Acties van de operator").click()
+    pause = page.get_by_role("form", name="Pauzeren")
+    until = date.today() + timedelta(days=7)
+    pause.get_by_label("Tot").fill(until.isoformat())
+    pause.get_by_label("Reden").fill("Opgenomen in het ziekenhuis")
+    pause.get_by_role("button", name="Pauzeren").click()
+    assert f"gepauzeerd tot {until:%d-%m-%Y}" in page.locator(".flash").first.inner_text()
+    assert f"Gepauzeerd tot {until:%d-%m-%Y}" in page.locator("p.paused").inner_text()
+    shot(page, "13-gepauzeerd")
+    page.get_by_text("Acties van de operator").click()
+    resume = page.get_by_role("form", name="Hervatten")
+    resume.get_by_label("Reden").fill("Weer thuis")
+    resume.get_by_role("button", name="Hervatten").click()
+    assert "termijn(en) opnieuw gepland" in page.locator(".flash").first.inner_text()
+    page.get_by_text("Acties van de operator").click()
+    moved = page.get_by_role("form", name="Datum wijzigen")
+    new_date = date.today() + timedelta(days=45)
+    moved.get_by_label("Nieuwe datum").fill(new_date.isoformat())
+    moved.get_by_label("Reden").fill("Uitstel verleend door het OM")
+    moved.get_by_role("button", name="Datum wijzigen").click()
+    assert f"nieuwe datum {new_date:%d-%m-%Y}" in page.locator(".flash").first.inner_text()
+    shot(page, "14-datum-gewijzigd")
+    with console.app.sessions() as session:
+        case = session.get(CaseRow, case_id)
+        assert case is not None and (case.report_date, case.paused_until) == (new_date, None)

@@ -91,7 +91,8 @@ def test_a_started_case_keeps_stage_instance_and_timers_once_on_its_row(app: App
 
     case = row(app, case_id)
     assert (case.state, case.workflow, case.workflow_version) == ("notified", "self_reporter_3noord", 1)
-    assert set(case.workflow_progress or {}) == {"format", "started_at", "deadline_at", "pending", "scheduled"}
+    assert set(case.workflow_progress or {}) == {"format", "started_at", "deadline_at", "pending", "scheduled",
+                                                 "paused_at", "paused_seconds", "held", "due"}
     assert "stage" not in (case.workflow_progress or {}) and "outcome" not in (case.workflow_progress or {})
     with app.sessions() as session:
         timers = set(session.scalars(select(Timer.name).where(Timer.case_id == case_id,

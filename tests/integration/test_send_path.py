@@ -98,7 +98,7 @@ def test_start_case_writes_instance_timers_email_outbox_and_audit_in_command_ord
     assert case is not None and case.state == "notified" and case.workflow == "self_reporter_3noord"
     # The case row holds its instance: the stage once (in ``state``), the engine's bookkeeping beside it.
     assert case.workflow_version == 1 and set(case.workflow_progress or {}) == {
-        "format", "started_at", "deadline_at", "pending", "scheduled"}
+        "format", "started_at", "deadline_at", "pending", "scheduled", "paused_at", "paused_seconds", "held", "due"}
     assert sorted(case.workflow_progress["pending"]) == sorted(t.name for t in timers)  # type: ignore[index]
     assert timers and {t.state for t in timers} == {"pending"}
     (email,) = emails_of(app, case_id)

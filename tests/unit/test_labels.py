@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import REPO
 from workflows import labels
 from workflows.commands import CloseReason, EmailKind, Recipient
+from workflows.events import OperatorActionKind
 from workflows.model import Answer, CaseState, ContactForm, IntakeResult, TargetGroup
 from workflows.states import (
     AuditKind,
@@ -21,6 +22,8 @@ from workflows.states import (
     InboundState,
     MessageKind,
     ProposalState,
+    RerouteRequestSource,
+    RerouteRequestState,
     RoutingMethod,
     TimerState,
     TokenScope,
@@ -36,6 +39,8 @@ LABELLED: list[tuple[type[StrEnum], object]] = [
     (AuditKind, labels.EVENTS), (FieldCertainty, labels.FIELD_CERTAINTIES), (ProposalState, labels.PROPOSAL_STATES),
     (TokenScope, labels.TOKEN_SCOPES), (TokenState, labels.TOKEN_STATES),
     (TargetGroup, labels.TARGET_GROUPS), (TargetGroup, labels.GROUP_PERSONS), (TargetGroup, labels.GROUP_DEADLINES),
+    (OperatorActionKind, labels.OPERATOR_ACTIONS), (RerouteRequestState, labels.REROUTE_REQUEST_STATES),
+    (RerouteRequestSource, labels.REROUTE_REQUEST_SOURCES),
 ]  # fmt: skip
 
 

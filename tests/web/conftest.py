@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from schema import migrate
+from schema import migrate, reroute_requests
 from schema.console_models import ApiToken
 from schema.db import make_engine, make_session_factory
 from schema.models import CaseRow
@@ -32,6 +32,7 @@ from workers.web import credentials
 from workers.web.accounts import add_user
 from workers.web.api_tokens import add_token
 from workers.web.app import create_app
+from workflows.states import RerouteRequestSource
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
@@ -67,6 +68,7 @@ class Ids:
     quarantined: int
     dead_letter: int
     token: int
+    lw_request: int = 0  # an open request for another municipality, on lw_review_case
 
 
 @dataclass
@@ -207,10 +209,11 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         add_token(s, "leverancier", NOW)
         s.flush()
         token = s.scalars(select(ApiToken.id).where(ApiToken.name == "leverancier")).one()
-        return Ids(
-            lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined, dead.id,
-            token,
-        )
+    with services.store.case(lw_review) as case:
+        request, _ = reroute_requests.ask(case, reason="woont in Assen", by="web:lw", now=NOW, suggested="GM0106",
+                                          source=RerouteRequestSource.CONSOLE)  # fmt: skip
+    return Ids(lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined,
+               dead.id, token, request)  # fmt: skip
 
 
 @pytest.fixture
@@ -274,6 +277,7 @@ def action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:
         (f"/inbound/{ids.lw_inbound}/discard", {"reason": "al telefonisch verwerkt"}),
         (f"/dead-letters/{ids.dead_letter}/replay", {}),
         (f"/dead-letters/{ids.dead_letter}/discard", {"reason": "adres bestaat niet meer"}),
+        *operator_action_forms(ids),
         (f"/tokens/{ids.token}/revoke", {}),
         ("/account/password", {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}),
         ("/logout/everywhere", {}),
@@ -281,7 +285,24 @@ def action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:
     ]
 
 
-PAGE_COUNT, ACTION_COUNT = 15, 11  # parametrized tests index the lists above
+def operator_action_forms(ids: Ids) -> list[tuple[str, dict[str, object]]]:
+    """The forms of issue 12: an operator's actions on a case, a municipal request, the triage's decisions."""
+    case = f"/cases/{ids.lw_case}"
+    return [
+        (f"{case}/actions/reroute", {"cbs_code": "GM0106", "reason": "verhuisd naar Assen"}),
+        (f"{case}/actions/close", {"reason": "overleden"}),
+        (f"{case}/actions/escalate", {"reason": "gemeente onbereikbaar"}),
+        (f"{case}/actions/resend", {"to": "nieuw@leeuwarden.example", "reason": "melding onbestelbaar"}),
+        (f"{case}/actions/pause", {"until": (TODAY + timedelta(days=5)).isoformat(), "reason": "opgenomen"}),
+        (f"{case}/actions/resume", {"reason": "weer bereikbaar"}),
+        (f"{case}/actions/update-date", {"deadline": (TODAY + timedelta(days=30)).isoformat(), "reason": "uitstel"}),
+        (f"{case}/reroute-request", {"reason": "woont in Assen", "cbs_code": "GM0106"}),
+        (f"/triage/requests/{ids.lw_request}/reroute", {"cbs_code": "GM0106", "reason": "verhuisd"}),
+        (f"/triage/requests/{ids.lw_request}/decline", {"reason": "BRP zegt Leeuwarden"}),
+    ]
+
+
+PAGE_COUNT, ACTION_COUNT = 15, 21  # parametrized tests index the lists above
 PUBLIC_PATHS = ["/login", "/login/sso", "/login/sso/callback", "/healthz", "/metrics", "/api/intake",
                 "/static/koers.css"]  # fmt: skip
 OWN_ACCOUNT_EVENTS = ("logout", "logout_everywhere", "password_changed")  # a user's actions on their own account

@@ -17,7 +17,7 @@ WIDEN = "gemeente=GM0080&gemeente=GM0014"
 # Expected status per page for a municipal user of another municipality, in page_paths order.
 PAGE_STATUS = [200, 200, 200, 404, 404, 403, 200, 404, 403, 403, 200, 200, 403, 200, 403]
 # Expected status per action, in action_forms order (the last three are the user's own account, and allowed).
-ACTION_STATUS = [404, 404, 403, 404, 404, 403, 403, 403, 303, 303, 303]
+ACTION_STATUS = [404, 404, 403, 404, 404, 403, 403, *[403] * 7, 404, 403, 403, 403, 303, 303, 303]
 
 
 def leeuwarden_markers(world: World) -> list[str]:

@@ -1,20 +1,23 @@
-"""``koers case``: look at one case."""
+"""``koers case``: look at one case; the operator actions on it are in ``workers.cli.case_actions``."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 
 import click
 
 from schema.case_queries import case_details
 from workers.bootstrap import bootstrap
+from workers.cli.case_actions import ACTION_COMMANDS
+from workflows.calendar import WorkdayCalendar
 from workflows.labels import TARGET_GROUPS, label
 
 
 @click.group()
 def case() -> None:
-    """Zaken bekijken."""
+    """Zaken bekijken, en acties van een operator op één zaak (elk met --reason, in het auditlog)."""
 
 
 @case.command()
@@ -51,6 +54,9 @@ def _print_case(d: dict) -> None:  # type: ignore[type-arg]
         click.echo(f"  meldingsdatum  {d['report_date']} bij {d['institution']}")
     if d["workflow"]:
         click.echo(f"  workflow       {d['workflow']['definition']} v{d['workflow']['version']}")
+    if d.get("paused_until"):
+        until = WorkdayCalendar().local_date(datetime.fromisoformat(d["paused_until"]))
+        click.echo(f"  gepauzeerd tot {until:%d-%m-%Y}")
     if d.get("review_reason"):
         click.echo(f"  te beoordelen  {d['review_reason']}")
     if d["outcome"]:
@@ -61,3 +67,7 @@ def _print_case(d: dict) -> None:  # type: ignore[type-arg]
     click.echo("  tijdlijn")
     for item in d["timeline"]:
         click.echo(f"    {item['at'][:19]}  {item['event']}  ({item['actor']})")
+
+
+for _command in ACTION_COMMANDS:  # reroute, close, escalate, resend, pause, resume, update-date
+    case.add_command(_command)

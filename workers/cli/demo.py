@@ -34,6 +34,7 @@ from workers.cli.intake import ingest_file, print_summary
 from workers.cli.preflight import require_broker, require_smtp
 from workers.cli.processes import configure_logging
 from workers.demo import MISSING_EXTRA, has_faker
+from workers.demo.operator_actions import show_operator_actions
 from workers.demo.staff_simulation import StaffSimulation
 from workers.intake import LOCAL
 from workers.report_export import report_text
@@ -100,6 +101,7 @@ def demo(count: int, detainees: int, seed: int | None, max_wait: int, console: b
         summary = ingest_file(app, intake_service(app), feed)
         print_summary(summary)
         _ingest_detainees(app, detainees, seed)
+        show_operator_actions(app, running.services.store, click.echo)
         _follow_flow(app, staff, max_wait)
         _print_outcome(app)
         _print_proposals(app, staff)

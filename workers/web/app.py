@@ -27,6 +27,7 @@ from workers.bootstrap import App
 from workers.services import Services, build_services
 from workers.web import (
     account_routes,
+    action_routes,
     api,
     auth,
     case_routes,
@@ -114,8 +115,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def _routes() -> list[BaseRoute]:
     return [
         *auth.routes, *overview_routes.routes, *case_routes.routes, *triage_routes.routes, *inbound_routes.routes,
-        *dead_letter_routes.routes, *report_routes.routes, *api.routes, *account_routes.routes, *token_routes.routes,
-        *oidc.routes,
+        *action_routes.routes, *dead_letter_routes.routes, *report_routes.routes, *api.routes,
+        *account_routes.routes, *token_routes.routes, *oidc.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]  # fmt: skip
 

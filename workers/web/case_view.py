@@ -10,9 +10,9 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema.models import AuditEvent, CaseRow, MunicipalityRow
+from schema.models import AuditEvent, CaseRow, MunicipalityRow, RerouteRequest
 from schema.runtime_models import InboundMessage, OutboundEmail, Timer
-from workers.web.formatting import local_time
+from workers.web.formatting import LOCAL, local_time
 from workers.web.scope import Viewer
 from workflows.events import outcome_from_dict
 from workflows.labels import (
@@ -20,7 +20,9 @@ from workflows.labels import (
     CLOSE_REASONS,
     EMAIL_KINDS,
     INTAKE_RESULTS,
+    OPERATOR_ACTIONS,
     RECIPIENTS,
+    REROUTE_REQUEST_SOURCES,
     ROUTING_METHODS,
     TIMERS,
     label,
@@ -62,7 +64,19 @@ def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> d
             )
         ),
         "instance": _instance(case) if viewer.is_operator else None,
+        "requests": list(session.scalars(select(RerouteRequest).where(RerouteRequest.case_id == case.id)
+                                         .order_by(RerouteRequest.id.desc()))),  # fmt: skip
+        "paused_until": case.paused_until.astimezone(LOCAL).date() if case.paused_until else None,
+        **municipality_choices(session),
     }
+
+
+def municipality_choices(session: Session) -> dict[str, Any]:
+    """Every municipality of the region as a form offers it (``choices``), and its names by code (``names``)."""
+    found = session.execute(select(MunicipalityRow.cbs_code, MunicipalityRow.name, MunicipalityRow.province)
+                            .order_by(MunicipalityRow.province, MunicipalityRow.name)).tuples()  # fmt: skip
+    choices = [(code, f"{name} ({province})") for code, name, province in found]
+    return {"choices": choices, "names": dict(choices)}
 
 
 def _names(session: Session, codes: list[str]) -> list[tuple[str, str]]:
@@ -113,6 +127,15 @@ _SUMMARIES: dict[AuditKind, Callable[[dict[str, Any]], str]] = {
     AuditKind.REVIEW_CLEARED: lambda d: str(d.get("note", "")),
     AuditKind.CASE_CLOSED: lambda d: label(CLOSE_REASONS, d.get("reason")),
     AuditKind.INBOUND_DISCARDED: lambda d: str(d.get("reason", "")),
+    AuditKind.OPERATOR_ACTION: lambda d: (
+        f"{label(OPERATOR_ACTIONS, d.get('action'))}: {d.get('reason', '')}" + ("" if d.get("changed", True)
+                                                                                 else " (niets veranderd)")
+    ),
+    AuditKind.CASE_REROUTED: lambda d: f"{d.get('from')} → {d.get('to')}",
+    AuditKind.EMAIL_CANCELLED: lambda d: label(EMAIL_KINDS, d.get("kind")),
+    AuditKind.REROUTE_REQUESTED: lambda d: label(REROUTE_REQUEST_SOURCES, d.get("source"))
+    + (f"; voorgesteld: {d['suggested']}" if d.get("suggested") else ""),
+    AuditKind.REROUTE_DECLINED: lambda d: str(d.get("note", "")),
     AuditKind.CASE_CREATED: lambda d: (
         f"{label(INTAKE_RESULTS, d.get('result'))}; routering: {label(ROUTING_METHODS, d.get('routing_method'))}"
     ),

@@ -1,4 +1,9 @@
-"""Needs-routing triage (operators): pick the municipality among the candidates; the workflow starts."""
+"""Triage (operators): pick the municipality of a *needs routing* case; decide a request for another one.
+
+A request (a municipal user's, or a "not our resident" reply's) is decided here: re-route the case
+(to the suggested municipality or another: ``workers.case_actions.perform``) or decline it with a
+reason (``schema.reroute_requests.decline``).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from schema import reroute_requests
 from schema.case_store import CaseActionError
-from schema.models import CaseRow, MunicipalityRow
+from schema.models import CaseRow, MunicipalityRow, RerouteRequest
+from workers.case_actions import perform
+from workers.contacts import Contacts
 from workers.web.context import WebState, flash, in_thread, redirect, render, state_of, viewer_of
-from workers.web.scope import Viewer, open_case_or_404, require_operator, scoped
+from workers.web.scope import Viewer, not_found, open_case_or_404, require_operator, scoped
+from workflows.events import OperatorAction, OperatorActionKind
 from workflows.model import CaseState, case_reference
+from workflows.states import RerouteRequestState
 
 TRIAGE_LIMIT = 200
 
@@ -30,7 +40,19 @@ def _queue(state: WebState, viewer: Viewer) -> dict[str, Any]:
         items = [{"case": c, "reference": case_reference(c.id), "days_left": (c.deadline - state.today()).days,
                   "candidates": [(code, names.get(code, code)) for code in c.routing_candidates or []]}
                  for c in cases]  # fmt: skip
-        return {"items": items, "all": [(code, names[code]) for code, _, _ in all_municipalities]}
+        return {"items": items, "all": [(code, names[code]) for code, _, _ in all_municipalities], "names": names,
+                "requests": _open_requests(session, state)}
+
+
+def _open_requests(session: Session, state: WebState) -> list[dict[str, Any]]:
+    """The open requests for another municipality, the soonest deadline (report or release date) first."""
+    found = session.execute(
+        select(RerouteRequest, CaseRow).join(CaseRow, CaseRow.id == RerouteRequest.case_id)
+        .where(RerouteRequest.state == RerouteRequestState.OPEN)
+        .order_by(CaseRow.deadline, RerouteRequest.id).limit(TRIAGE_LIMIT)
+    ).tuples()  # fmt: skip
+    return [{"request": r, "case": c, "reference": case_reference(c.id),
+             "days_left": (c.deadline - state.today()).days} for r, c in found]  # fmt: skip
 
 
 async def triage(request: Request) -> Response:
@@ -64,7 +86,42 @@ async def post_assign(request: Request) -> Response:
     return redirect("/triage")
 
 
+def _decide(state: WebState, viewer: Viewer, request_id: int, decision: str, form: dict[str, str]) -> str:
+    store = state.services.store
+    with store.sessions.begin() as session:
+        case_id = reroute_requests.case_of(session, request_id)
+        if case_id is None:
+            raise CaseActionError(f"verzoek {request_id} bestaat niet")
+        with open_case_or_404(store, session, viewer, case_id) as case:
+            if decision == "decline":
+                reroute_requests.decline(case, request_id, note=form["reason"], by=viewer.actor, now=state.now())
+                return f"Verzoek afgewezen; zaak {case_reference(case_id)} blijft bij {case.cbs_code}."
+            action = OperatorAction(OperatorActionKind.REROUTE, form["reason"], municipality=form["cbs_code"] or None)
+            result = perform(case, action, contacts=Contacts(state.app.settings), by=viewer.actor, now=state.now())
+            return result.message
+
+
+async def post_request(request: Request) -> Response:
+    viewer = viewer_of(request)
+    require_operator(viewer)
+    decision = request.path_params["decision"]
+    if decision not in ("reroute", "decline"):
+        raise not_found()
+    form = await request.form()
+    fields = {name: str(form.get(name, "")).strip()[:300] for name in ("reason", "cbs_code")}
+    fields["cbs_code"] = fields["cbs_code"].upper()
+    try:
+        message = await in_thread(_decide, state_of(request), viewer, request.path_params["request_id"], decision,
+                                  fields)  # fmt: skip
+    except CaseActionError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, message)
+    return redirect("/triage")
+
+
 routes = [
     Route("/triage", triage),
     Route("/triage/{case_id:id}", post_assign, methods=["POST"]),
+    Route("/triage/requests/{request_id:id}/{decision}", post_request, methods=["POST"]),
 ]
