@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from workers.mail_settings import INBOUND_KEYS, OUTBOUND_KEYS, InboundConfig, OutboundConfig, parse_inbound, parse_outbound
 from workflows.durations import Duration, DurationError, parse_duration
 
 EMBEDDED_CONFIG = Path(__file__).with_name("embedded.toml")
@@ -47,6 +48,7 @@ class MunicipalityConfig:
     team: str | None = None
     phone: str | None = None
     address: str | None = None
+    require_tls: bool = False  # mail to this municipality only over an encrypted relay connection
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Settings:
     provinces: dict[str, dict[str, str]] = field(default_factory=dict)
     municipalities: dict[str, MunicipalityConfig] = field(default_factory=dict)
     config_path: Path | None = None
+    inbound: InboundConfig = field(default_factory=InboundConfig)
+    outbound: OutboundConfig = field(default_factory=OutboundConfig)
 
     @property
     def is_embedded(self) -> bool:
@@ -90,14 +94,15 @@ class Settings:
 _SECTIONS: dict[str, set[str]] = {
     "koers": {"sender", "reply_domain", "institutions", "retention"},
     "timers": set(DEFAULT_TIMERS),
-    "inbound": {"listen"},
+    "inbound": INBOUND_KEYS,
+    "outbound": OUTBOUND_KEYS,
     "web": {"listen"},
     "scheduler": {"sweep_interval", "relay_interval", "reconcile_interval"},
     "provinces": set(),
     "municipalities": set(),
 }
 _PROVINCE_KEYS = {"escalation"}
-_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address"}
+_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address", "require_tls"}
 
 
 def _check_keys(where: str, table: dict[str, Any], allowed: set[str]) -> None:
@@ -138,6 +143,7 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
         _check_keys(section, table, _SECTIONS[section])
         if "listen" in table:
             out[f"{section}_listen"] = str(table["listen"])
+    out.update(_mail_sections(data))
     scheduler = data.get("scheduler", {})
     _check_keys("scheduler", scheduler, _SECTIONS["scheduler"])
     for key, value in scheduler.items():
@@ -162,9 +168,18 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
             team=table.get("team"),
             phone=table.get("phone"),
             address=table.get("address"),
+            require_tls=table.get("require_tls", False) is True,
         )
     out["municipalities"] = municipalities
     return out
+
+
+def _mail_sections(data: dict[str, Any]) -> dict[str, Any]:
+    _check_keys("outbound", data.get("outbound", {}), _SECTIONS["outbound"])
+    try:
+        return {"inbound": parse_inbound(data.get("inbound", {})), "outbound": parse_outbound(data.get("outbound", {}))}
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
