@@ -20,4 +20,5 @@ from workflows.states import InboundSource
 def store_inbound(session: Session, raw: bytes, *, source: InboundSource | str, envelope_from: str | None,
                   envelope_to: Sequence[str], now: datetime, smtp: SmtpSeen | None = None) -> int:  # fmt: skip
     return inbound_rows.store_received(session, raw, source=source, envelope_from=envelope_from,
-                                       envelope_to=envelope_to, now=now, nudge=queues.READ_REPLY, smtp=smtp)  # fmt: skip
+                                       envelope_to=envelope_to, now=now, nudge=queues.READ_REPLY,
+                                       smtp=smtp)  # fmt: skip

@@ -22,7 +22,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from workers.mail_settings import INBOUND_KEYS, OUTBOUND_KEYS, InboundConfig, OutboundConfig, parse_inbound, parse_outbound
+from workers.mail_settings import (
+    INBOUND_KEYS,
+    OUTBOUND_KEYS,
+    InboundConfig,
+    OutboundConfig,
+    parse_inbound,
+    parse_outbound,
+)
 from workflows.durations import Duration, DurationError, parse_duration
 
 EMBEDDED_CONFIG = Path(__file__).with_name("embedded.toml")

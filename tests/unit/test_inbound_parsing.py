@@ -206,10 +206,10 @@ def test_message_over_the_size_limit_is_refused_before_parsing() -> None:
         (b"", b"Afwezig: Zaak", MessageKind.AUTO_REPLY),
         (b"", b"Out of Office: Zaak", MessageKind.AUTO_REPLY),
         (b"", b"Afwezigheid van de zelfmelder", MessageKind.REPLY),
-        (
+        (  # a header the sender wrote decides nothing here: messaging.sender_auth decides which ones count
             b"Authentication-Results: mx.koers.example; dmarc=fail header.from=x.example\r\n",
             b"Re: Zaak",
-            MessageKind.MALFORMED,
+            MessageKind.REPLY,
         ),
         (
             b"Authentication-Results: mx.koers.example; dmarc=pass header.from=x.example\r\n",
@@ -224,13 +224,20 @@ def test_classification_by_headers_and_subject(extra_headers: bytes, subject: by
     assert classify(parse_message(raw)).kind is kind
 
 
-def test_dmarc_failure_is_flagged_and_explained() -> None:
-    raw = _mail(b"Authentication-Results: mx.koers.example; dmarc=fail header.from=x.example\r\n")
+@pytest.mark.parametrize(("actions", "kind"), [((b"delayed",), MessageKind.AUTO_REPLY),
+                                               ((b"delayed", b"delivered"), MessageKind.AUTO_REPLY),
+                                               ((b"delayed", b"failed"), MessageKind.BOUNCE),
+                                               ((b"failed",), MessageKind.BOUNCE)])  # fmt: skip
+def test_a_delay_notice_is_never_a_bounce(actions: tuple[bytes, ...], kind: MessageKind) -> None:
+    statuses = b"".join(b"Final-Recipient: rfc822; r%d@x.example\r\nAction: %s\r\nStatus: %s\r\n\r\n"
+                        % (n, action, b"4.4.7" if action == b"delayed" else b"5.1.1")
+                        for n, action in enumerate(actions))  # fmt: skip
+    raw = (b"From: MAILER-DAEMON@mx.example\r\nTo: x@koers.example\r\nSubject: Delayed Mail (still being retried)\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+           b"--B\r\nContent-Type: text/plain\r\n\r\nStill trying.\r\n--B\r\nContent-Type: message/delivery-status"
+           b"\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n" + statuses + b"--B--\r\n")  # fmt: skip
 
-    verdict = classify(parse_message(raw))
-
-    assert verdict.dmarc_failed
-    assert verdict.reason == "Afzender niet geverifieerd (DMARC mislukt)"
+    assert classify(parse_message(raw)).kind is kind
 
 
 def test_out_of_office_sentence_as_only_new_text_is_an_auto_reply() -> None:
