@@ -8,8 +8,9 @@ rejected with a reason shown to operators (``reason`` is short Dutch text).
 The checks run in a fixed order, from the most certain to the most heuristic:
 
 1. a delivery report (``multipart/report; report-type=delivery-status``, Exchange NDR) is a bounce,
-   unless every recipient in it was delivered (a delivery receipt) or is only delayed (``Action:
-   delayed``, the server still tries): both are automatic messages and never mark an email bounced;
+   unless every recipient in it was delivered (a delivery receipt: an automatic message); a report
+   that only says ``Action: delayed`` is a bounce too, but never marks an email bounced
+   (``messaging.bounces.is_delay_report``, ``workers.reply_trust``);
 2. no usable sender, invalid or contradictory headers, or a structure too large to read safely
    make the message malformed;
 3. a mailer-daemon/postmaster sender with a delivery-failure subject is a bounce;
@@ -33,7 +34,6 @@ from dataclasses import dataclass
 from messaging.bounces import (
     bounced_message_ids,
     bounced_recipients,
-    is_delay_report,
     is_delivery_report,
     is_success_report,
     looks_like_text_bounce,
@@ -88,8 +88,6 @@ def classify(msg: InboundMessage) -> Classification:
     if is_delivery_report(msg):
         if is_success_report(msg):
             return Classification(MessageKind.AUTO_REPLY, "Automatisch bericht (ontvangstbevestiging)")
-        if is_delay_report(msg):
-            return Classification(MessageKind.AUTO_REPLY, "Vertraging gemeld door een mailserver (nog geen fout)")
         return _bounce(msg, "Onbestelbaar: afleverrapport van de mailserver")
     malformed = _malformed_reason(msg)
     if malformed is not None:

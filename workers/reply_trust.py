@@ -7,7 +7,8 @@
 - ``apply_bounce``: a delivery report changes an email only when it arrived at that email's signed
   VERP address (``messaging.verp``); then exactly that email is marked bounced and its case put to
   review. Anything else that looks like a bounce is logged with ids only and ignored: a forged report
-  to the sender address, with pasted Message-IDs, changes nothing.
+  to the sender address, with pasted Message-IDs, changes nothing; a delay notice (``Action:
+  delayed``) changes nothing either, wherever it arrives.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from messaging.bounces import is_delay_report
 from messaging.inbound import InboundMessage as ParsedMessage
 from messaging.sender_auth import AuthVerdict, TrustPolicy, authenticate
 from messaging.verp import find_bounce_claim
@@ -29,6 +31,7 @@ from schema.runtime_models import InboundMessage, OutboundEmail
 log = logging.getLogger(__name__)
 ACTOR = "mail"
 NOT_OURS = "afleverrapport niet aan een eigen ondertekend retouradres (VERP); genegeerd"
+DELAYED = "vertraging gemeld door een mailserver (Action: delayed), nog geen fout; niets gewijzigd"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ def check_sender(policy: TrustPolicy, reply_from: Sequence[str], row: InboundMes
 def apply_bounce(store: CaseStore, session: Session, row: InboundMessage, msg: ParsedMessage, *,
                  secrets: Sequence[bytes], domain: str, now: datetime) -> BounceResult:  # fmt: skip
     """Mark the email named by the signed VERP address this report arrived at as bounced, if any."""
+    if is_delay_report(msg):  # the server still tries: nothing has failed yet
+        log.info("delivery report %d only reports a delay; nothing changed", row.id)
+        return BounceResult(DELAYED)
     email_id = find_bounce_claim([*row.envelope_to, *msg.to], secrets, domain)
     email = session.get(OutboundEmail, email_id) if email_id is not None else None
     if email is None:
