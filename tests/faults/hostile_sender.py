@@ -19,6 +19,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP
 from random import Random
 
 from sqlalchemy import func, select
@@ -135,14 +136,15 @@ def _reply(sender: str, token: str, case_id: int, auth_header: str | None = None
     message["To"] = token
     message["Subject"] = f"RE: [ZM-{case_id:06d}] Zelfmelder"
     message.set_content(f"Hallo,\n\n{OUTCOME}\nGroet\n")
-    return message.as_bytes()
+    return message.as_bytes(policy=SMTP)  # CRLF line ends, as a mail server sends them
 
 
 def _report(to: str, message_ids: list[str]) -> bytes:
     pasted = "".join(f"Message-ID: {mid}\r\n" for mid in message_ids[:200])
     return ("From: Mail Delivery System <MAILER-DAEMON@mx.evil.example>\r\nTo: " + to + "\r\nSubject: Undelivered "
             "Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
-            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n' + pasted + "--B\r\n"
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+            "--B\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n" + pasted + "--B\r\n"
             "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.evil.example\r\n\r\nFinal-Recipient: "
             "rfc822; x@elders.example\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n").encode()  # fmt: skip
 
