@@ -12,11 +12,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from schema import inbound_rows
+from schema.inbound_rows import SmtpSeen
 from workers import queues
 from workflows.states import InboundSource
 
 
 def store_inbound(session: Session, raw: bytes, *, source: InboundSource | str, envelope_from: str | None,
-                  envelope_to: Sequence[str], now: datetime) -> int:  # fmt: skip
+                  envelope_to: Sequence[str], now: datetime, smtp: SmtpSeen | None = None) -> int:  # fmt: skip
     return inbound_rows.store_received(session, raw, source=source, envelope_from=envelope_from,
-                                       envelope_to=envelope_to, now=now, nudge=queues.READ_REPLY)  # fmt: skip
+                                       envelope_to=envelope_to, now=now, nudge=queues.READ_REPLY,
+                                       smtp=smtp)  # fmt: skip

@@ -20,7 +20,7 @@ from messaging.smtp import Mailer
 from workers.actors import declare_actors
 from workers.bootstrap import App
 from workers.broker import DeadLetters, make_broker
-from workers.mail_gateway import GatewayHandler, own_address, start_gateway
+from workers.mail_gateway import gateway_handler, start_gateway
 from workers.periodic import ReconcileWindows
 from workers.queues import ALL_QUEUES
 from workers.scheduler import KoersScheduler
@@ -70,9 +70,7 @@ def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEU
     broker, services = start_broker(app, mailer)
     running = Running(broker, services)
     if gateway_listen:
-        handler = GatewayHandler(app.sessions, app.clock, app.settings.reply_domain,
-                                 (own_address(app.settings.sender),))  # fmt: skip
-        running.gateway = start_gateway(handler, gateway_listen)
+        running.gateway = start_gateway(gateway_handler(app), gateway_listen)
     if web_listen:
         secure = secure_cookies_for(app.settings, web_listen)
         running.web = WebServer(create_app(app, services, secure_cookies=secure), web_listen).start()

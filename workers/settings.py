@@ -23,6 +23,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from workers.mail_settings import (
+    INBOUND_KEYS,
+    OUTBOUND_KEYS,
+    InboundConfig,
+    OutboundConfig,
+    parse_inbound,
+    parse_outbound,
+)
 from workers.settings_web import WebConfigError, WebSettings, check_secret_key, parse_web
 from workflows.durations import Duration, DurationError, parse_duration
 
@@ -54,6 +62,7 @@ class MunicipalityConfig:
     address: str | None = None
     # Record an outcome read from prose at once when every field was read with confidence (off: always ask).
     record_confident_proposals: bool = False
+    require_tls: bool = False  # mail to this municipality only over an encrypted relay connection
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,8 @@ class Settings:
     provinces: dict[str, dict[str, str]] = field(default_factory=dict)
     municipalities: dict[str, MunicipalityConfig] = field(default_factory=dict)
     config_path: Path | None = None
+    inbound: InboundConfig = field(default_factory=InboundConfig)
+    outbound: OutboundConfig = field(default_factory=OutboundConfig)
 
     @property
     def is_embedded(self) -> bool:
@@ -99,14 +110,16 @@ class Settings:
 _SECTIONS: dict[str, set[str]] = {
     "koers": {"sender", "reply_domain", "institutions", "detainee_institutions", "retention"},
     "timers": set(DEFAULT_TIMERS),
-    "inbound": {"listen"},
+    "inbound": INBOUND_KEYS,
+    "outbound": OUTBOUND_KEYS,
     "web": {"listen", "trusted_proxies", "secure_cookies", "oidc"},
     "scheduler": {"sweep_interval", "relay_interval", "reconcile_interval"},
     "provinces": set(),
     "municipalities": set(),
 }
 _PROVINCE_KEYS = {"escalation"}
-_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address", "record_confident_proposals"}
+_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address", "record_confident_proposals",
+                      "require_tls"}
 
 
 def _check_keys(where: str, table: dict[str, Any], allowed: set[str]) -> None:
@@ -158,6 +171,7 @@ def _parse_config(data: dict[str, Any], oidc_secret: str | None = None) -> dict[
         out["web"] = parse_web({k: v for k, v in data.get("web", {}).items() if k != "listen"}, oidc_secret)
     except WebConfigError as exc:
         raise ConfigError(str(exc)) from exc
+    out.update(_mail_sections(data))
     scheduler = data.get("scheduler", {})
     _check_keys("scheduler", scheduler, _SECTIONS["scheduler"])
     for key, value in scheduler.items():
@@ -184,6 +198,7 @@ def _parse_config(data: dict[str, Any], oidc_secret: str | None = None) -> dict[
             address=table.get("address"),
             record_confident_proposals=_flag(f"municipalities.{code}.record_confident_proposals",
                                              table.get("record_confident_proposals", False)),
+            require_tls=table.get("require_tls", False) is True,
         )  # fmt: skip
     out["municipalities"] = municipalities
     return out
@@ -194,6 +209,14 @@ def _names(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where}: geef een lijst van namen, bijv. [\"PI Veenhuizen\", \"PI Leeuwarden\"]")
     return tuple(value)
+
+
+def _mail_sections(data: dict[str, Any]) -> dict[str, Any]:
+    _check_keys("outbound", data.get("outbound", {}), _SECTIONS["outbound"])
+    try:
+        return {"inbound": parse_inbound(data.get("inbound", {})), "outbound": parse_outbound(data.get("outbound", {}))}
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

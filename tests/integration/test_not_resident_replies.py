@@ -25,7 +25,7 @@ from schema import migrate
 from schema.models import AuditEvent, CaseRow, RerouteRequest
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import InboundMessage, OutboundEmail
-from testkit.flow import fast_settings, wait_until
+from testkit.flow import fast_settings, relayed, wait_until
 from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
 from workers.feed_files import RawRecord
@@ -74,7 +74,7 @@ def reply(app: App, case: CaseRow, body: str) -> bytes:
     message["Subject"] = f"RE: [ZM-{case.id:06d}] Zelfmelder: verzoek om contact"
     message["Message-ID"] = f"<reply-{case.id}-{abs(hash(body)) % 10**8}@{domain}>"
     message.set_content(body + "\n> --- Beantwoord deze e-mail en vul hieronder in ---\n> Contact: ja/nee\n")
-    return message.as_bytes()
+    return relayed(message.as_bytes(), domain)  # as the municipality's mail relay hands it on
 
 
 def process(app: App, services: Services, raw: bytes) -> InboundMessage:

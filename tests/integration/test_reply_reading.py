@@ -19,7 +19,7 @@ from schema import migrate
 from schema.models import AuditEvent, CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import InboundMessage, OutboundEmail, ReplyProposal
-from testkit.flow import fast_settings
+from testkit.flow import fast_settings, relayed
 from workers.bootstrap import App, bootstrap
 from workers.demo.synthetic import FeedMix, generate_records, write_feed
 from workers.feed_files import iter_feed
@@ -77,8 +77,8 @@ def send(app: App, services: Services, case: CaseRow, body: str, *, in_reply_to:
         message["In-Reply-To"] = in_reply_to
     message.set_content(f"{body}\n\nOp 3 mrt. 2026 om 10:00 schreef Zelfmelders 3Noord:\n{QUOTED_NOTIFICATION}\n")
     with app.sessions.begin() as session:
-        inbound_id = store_inbound(session, message.as_bytes(), source="import", envelope_from=None, envelope_to=[],
-                                   now=app.clock())  # fmt: skip
+        inbound_id = store_inbound(session, relayed(message.as_bytes(), domain), source="import", envelope_from=None,
+                                   envelope_to=[], now=app.clock())  # fmt: skip
     services.replies.process(inbound_id)
     with app.sessions() as session:
         return session.get(InboundMessage, inbound_id)  # type: ignore[return-value]

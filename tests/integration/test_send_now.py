@@ -36,7 +36,7 @@ class Mailer:
         self.sent: list[EmailMessage] = []
         self.fail: Exception | None = None
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, envelope: object = None) -> str:
         if self.fail is not None:
             raise self.fail
         self.sent.append(message)

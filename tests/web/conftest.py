@@ -69,6 +69,7 @@ class Ids:
     dead_letter: int
     token: int
     lw_request: int = 0  # an open request for another municipality, on lw_review_case
+    gr_spoofed: int = 0  # quarantined, though tied to a Groningen case: operators only
 
 
 @dataclass
@@ -165,6 +166,7 @@ def _inbound(session: Session, state: str, case_id: int | None, reason: str, sen
         from_address=sender,
         reason=reason,
         details={"problems": [{"field": "contact", "line": "Contact: misschien", "message": "onleesbare waarde"}]},
+        sender_verified=state == "needs_review",  # the reply processor verified these senders
     )
     session.add(row)
     session.flush()
@@ -192,6 +194,7 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         lw_inbound = _inbound(s, "needs_review", lw_review, "uitkomst niet te lezen", "anne@leeuwarden.example")
         gr_inbound = _inbound(s, "needs_review", gr_review, "uitkomst niet te lezen", "piet@groningen.example")
         quarantined = _inbound(s, "quarantined", None, "geen zaak gevonden", "onbekend@elders.example")
+        spoofed = _inbound(s, "quarantined", gr_review, "DMARC fail voor het afzenderdomein", "nep@groningen.example")
         dead = DeadLetter(
             message_id="dl-1",
             queue_name="outgoing-mail",
@@ -213,7 +216,7 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         request, _ = reroute_requests.ask(case, reason="woont in Assen", by="web:lw", now=NOW, suggested="GM0106",
                                           source=RerouteRequestSource.CONSOLE)  # fmt: skip
     return Ids(lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined,
-               dead.id, token, request)  # fmt: skip
+               dead.id, token, request, spoofed)  # fmt: skip
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ answer in two steps (contact first, actions after the follow-up), some from an H
 some with typos, a few unreadably (they are asked back), some in a few sentences of prose (Koers
 proposes what it read; they confirm with "ja"), some typed under the questions in the quoted
 notification. Each reply goes through the gateway like any other mail, from an address of the
-municipality, to the case's signed Reply-To address.
+municipality, to the case's signed Reply-To address,
+with the ``Authentication-Results`` of the municipality's mail relay (``DEMO_RELAY``): the demo runs
+the gateway in trusted-relay mode and plays that relay, which would check SPF, DKIM and DMARC.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from workers.settings import Settings
 from workflows.commands import EmailKind
 from workflows.model import Answer, ContactForm, Outcome, TargetGroup
 from workflows.states import EmailState
+
+DEMO_RELAY = "relay.demo.koers.example"
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ def compose_reply(settings: Settings, secret: bytes, case: CaseRow, notification
     sender = f"medewerker@{domain}"
     to = reply_address(secret, case.id, case.cbs_code or "", settings.reply_domain)
     message = EmailMessage()
+    message["Authentication-Results"] = (f"{DEMO_RELAY}; spf=pass smtp.mailfrom={domain}; "
+                                         f"dmarc=pass header.from={domain}")
     message["From"] = f"Medewerker Zelfmelders <{sender}>"
     message["To"] = to
     message["Subject"] = f"RE: [ZM-{case.id:06d}] Zelfmelder"
