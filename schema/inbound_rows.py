@@ -29,17 +29,26 @@ def _clean(text: str | None, limit: int = 300) -> str | None:
 
 
 def store_received(session: Session, raw: bytes, *, source: InboundSource | str, envelope_from: str | None,
-                   envelope_to: Sequence[str], now: datetime, nudge: tuple[str, str]) -> int:  # fmt: skip
-    """Keep ``raw`` as received, and queue the message that gets it read; returns its id."""
+                   envelope_to: Sequence[str], now: datetime, nudge: tuple[str, str],
+                   mailbox_key: str | None = None) -> int:  # fmt: skip
+    """Keep ``raw`` as received, and queue the message that gets it read; returns its id.
+
+    ``mailbox_key`` (mailbox mode) is unique: storing the same mailbox message twice fails on commit.
+    """
     row = InboundMessage(
         received_at=now, source=str(source), envelope_from=_clean(envelope_from),
         envelope_to=[_clean(a) for a in envelope_to][:20], raw=raw, size=len(raw),
-        state=InboundState.RECEIVED.value, details={},
+        state=InboundState.RECEIVED.value, details={}, mailbox_key=mailbox_key,
     )  # fmt: skip
     session.add(row)
     session.flush()
     outbox.enqueue(session, *nudge, [(row.id,)], now)
     return row.id
+
+
+def stored_from_mailbox(session: Session, mailbox_key: str) -> int | None:
+    """The id of the message stored from this mailbox location, if it was stored."""
+    return session.scalar(select(INBOUND.c.id).where(INBOUND.c.mailbox_key == mailbox_key))
 
 
 def lock(session: Session, inbound_id: int) -> InboundMessage | None:

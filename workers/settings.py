@@ -5,7 +5,8 @@ Environment (all optional; unset means the embedded default):
 ``KOERS_BROKER_URL`` ``amqp://…`` (unset: in-process broker),
 ``KOERS_SMTP_URL`` ``smtp://host:port`` (unset: local spool folder),
 ``KOERS_CONFIG`` a TOML file, ``KOERS_SECRET_KEY`` signs reply tokens,
-``KOERS_HOME`` folder for the embedded database, spool and key (default ``./.koers``).
+``KOERS_HOME`` folder for the embedded database, spool and key (default ``./.koers``),
+``KOERS_IMAP_PASSWORD`` the password of the ``[mailbox]`` account (mailbox mode).
 Without KOERS_CONFIG and KOERS_SMTP_URL the packaged ``embedded.toml`` is used: example mailboxes
 for every municipality, so that the embedded default shows the whole flow into the spool folder.
 
@@ -17,11 +18,12 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from workers.mailbox_settings import PASSWORD_VARIABLE, MailboxConfigError, MailboxSettings, parse_mailbox
 from workflows.durations import Duration, DurationError, parse_duration
 
 EMBEDDED_CONFIG = Path(__file__).with_name("embedded.toml")
@@ -71,6 +73,7 @@ class Settings:
     retention: timedelta = timedelta(days=365)
     provinces: dict[str, dict[str, str]] = field(default_factory=dict)
     municipalities: dict[str, MunicipalityConfig] = field(default_factory=dict)
+    mailbox: MailboxSettings | None = None  # [mailbox]: `koers mail-fetch` (and `koers run`) read replies there
     config_path: Path | None = None
 
     @property
@@ -95,6 +98,7 @@ _SECTIONS: dict[str, set[str]] = {
     "scheduler": {"sweep_interval", "relay_interval", "reconcile_interval"},
     "provinces": set(),
     "municipalities": set(),
+    "mailbox": set(),  # checked by workers.mailbox_settings
 }
 _PROVINCE_KEYS = {"escalation"}
 _MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address"}
@@ -164,6 +168,11 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
             address=table.get("address"),
         )
     out["municipalities"] = municipalities
+    if "mailbox" in data:
+        try:
+            out["mailbox"] = parse_mailbox(data["mailbox"])
+        except MailboxConfigError as exc:
+            raise ConfigError(str(exc)) from exc
     return out
 
 
@@ -186,6 +195,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"KOERS_CONFIG: {config_path} is geen geldige TOML: {exc}") from exc
     secret = env.get("KOERS_SECRET_KEY")
+    if parsed.get("mailbox") is not None:
+        parsed["mailbox"] = replace(parsed["mailbox"], password=env.get(PASSWORD_VARIABLE) or None)
     return Settings(
         home=home,
         database_url=database_url,
