@@ -11,7 +11,8 @@ Invariants:
   stay quiet and our own inbound side can recognise mail loops, and ``X-Auto-Response-Suppress``
   for Exchange.
 - The ``Message-ID`` is the stable id chosen by the caller (see ``make_message_id``): a resend of
-  the same email has the same id, which is how mail clients and our reply correlation recognise it.
+  the same email has the same id, which is how mail clients and our reply correlation recognise it;
+  it carries an HMAC, so it cannot be guessed.
 - No header value may contain CR, LF or another control or line-separator character: such a
   value is rejected with ``HeaderInjectionError``, never silently cleaned, because it means some
   input reached a header unchecked.
@@ -19,7 +20,10 @@ Invariants:
 
 from __future__ import annotations
 
+import base64
 import binascii
+import hashlib
+import hmac
 import random
 import re
 import sys
@@ -42,6 +46,7 @@ _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII except ':'
 _MESSAGE_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
 _TOKEN = re.compile(r"^[a-z][a-z0-9_-]*$")
+_MIN_KEY_BYTES = 16
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _RESERVED = frozenset(
     name.lower()
@@ -164,14 +169,21 @@ class AskBackData:
     needed: tuple[str, ...]
 
 
-def make_message_id(kind: str, case_id: int, sequence: int, domain: str) -> str:
-    """The stable Message-ID of one email, e.g. ``<zm-000042.notification.1@koers.example>``.
+def make_message_id(kind: str, case_id: int, sequence: int, domain: str, *, key: bytes) -> str:
+    """The stable Message-ID of one email, e.g. ``<zm-000042.notification.1.k3v9...@koers.example>``.
 
-    The same inputs always give the same id: that is how a resend is recognised.
+    The same inputs always give the same id: that is how a resend is recognised. The last part is
+    an HMAC-SHA256 of the others with the secret key (80 bits, base32): without the key nobody can
+    name the Message-ID of an email they did not receive, so pasting guessed ids into a forged
+    delivery report or a reply's ``In-Reply-To`` finds nothing.
     """
     if not _TOKEN.match(kind) or case_id < 0 or sequence < 1 or not _DOMAIN.match(domain):
         raise ValueError(f"ongeldige Message-ID-onderdelen: {kind!r}, {case_id}, {sequence}, {domain!r}")
-    return f"<zm-{case_id:06d}.{kind}.{sequence}@{domain.lower()}>"
+    if len(key) < _MIN_KEY_BYTES:
+        raise ValueError(f"geheime sleutel voor Message-ID's is te kort: minimaal {_MIN_KEY_BYTES} bytes")
+    stem = f"zm-{case_id:06d}.{kind}.{sequence}"
+    digest = hmac.new(key, b"koers-message-id-v1|" + stem.encode("ascii"), hashlib.sha256).digest()
+    return f"<{stem}.{base64.b32encode(digest).decode('ascii')[:16].lower()}@{domain.lower()}>"
 
 
 def check_header_value(name: str, value: str) -> str:

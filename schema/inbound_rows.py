@@ -10,6 +10,7 @@ more of the message than that.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -24,21 +25,35 @@ INBOUND = cast(Table, InboundMessage.__table__)
 _DETAILS = select(INBOUND.c.details).where(INBOUND.c.id == bindparam("inbound_id"))
 
 
+@dataclass(frozen=True)
+class SmtpSeen:
+    """What the gateway saw of the sending host: its IP, its HELO name, and Koers' own
+    ``Authentication-Results`` value (verify mode); all ``None`` for mail that came another way."""
+
+    peer_ip: str | None = None
+    helo: str | None = None
+    auth_results: str | None = None
+
+
 def _clean(text: str | None, limit: int = 300) -> str | None:
     return text.replace("\x00", "")[:limit] if text else None
 
 
 def store_received(session: Session, raw: bytes, *, source: InboundSource | str, envelope_from: str | None,
                    envelope_to: Sequence[str], now: datetime, nudge: tuple[str, str],
-                   mailbox_key: str | None = None) -> int:  # fmt: skip
-    """Keep ``raw`` as received, and queue the message that gets it read; returns its id.
+                   smtp: SmtpSeen | None = None, mailbox_key: str | None = None) -> int:  # fmt: skip
+    """Keep ``raw`` as received (with what the gateway saw of the sender), and queue the message that gets
+    it read; returns its id.
 
     ``mailbox_key`` (mailbox mode) is unique: storing the same mailbox message twice fails on commit.
     """
+    seen = smtp or SmtpSeen()
     row = InboundMessage(
         received_at=now, source=str(source), envelope_from=_clean(envelope_from),
         envelope_to=[_clean(a) for a in envelope_to][:20], raw=raw, size=len(raw),
-        state=InboundState.RECEIVED.value, details={}, mailbox_key=mailbox_key,
+        state=InboundState.RECEIVED.value, details={}, peer_ip=_clean(seen.peer_ip, 64),
+        helo=_clean(seen.helo, 255), smtp_auth=_clean(seen.auth_results, 4000), sender_verified=False,
+        mailbox_key=mailbox_key,
     )  # fmt: skip
     session.add(row)
     session.flush()

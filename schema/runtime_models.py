@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schema.base import Base, BigId, UtcDateTime
@@ -137,6 +137,12 @@ class InboundMessage(Base):
     details: Mapped[dict[str, Any]]
     processed_at: Mapped[datetime | None] = mapped_column(TS)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+    # What the gateway saw at SMTP time (0008): the client, its HELO, Koers' own SPF/DKIM/DMARC result.
+    peer_ip: Mapped[str | None] = mapped_column(String(64))
+    helo: Mapped[str | None] = mapped_column(String(255))
+    smtp_auth: Mapped[str | None] = mapped_column(Text)
+    # Token valid for the case and sender passed DMARC: only such messages are shown to municipal users.
+    sender_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Mailbox mode: where the message lay when it was read (IMAP URL with UIDVALIDITY and UID), unique so that a
     # fetcher that stored it but died before moving it finds it again instead of storing it twice.
     mailbox_key: Mapped[str | None] = mapped_column(String(300), index=True, unique=True)

@@ -13,12 +13,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from schema import inbound_rows
+from schema.inbound_rows import SmtpSeen
 from workers import queues
 from workflows.states import InboundSource
 
 
 def store_inbound(session: Session, raw: bytes, *, source: InboundSource | str, envelope_from: str | None,
-                  envelope_to: Sequence[str], now: datetime, mailbox_key: str | None = None) -> int:  # fmt: skip
+                  envelope_to: Sequence[str], now: datetime, smtp: SmtpSeen | None = None,
+                  mailbox_key: str | None = None) -> int:  # fmt: skip
     return inbound_rows.store_received(session, raw, source=source, envelope_from=envelope_from,
-                                       envelope_to=envelope_to, now=now, nudge=queues.READ_REPLY,
+                                       envelope_to=envelope_to, now=now, nudge=queues.READ_REPLY, smtp=smtp,
                                        mailbox_key=mailbox_key)  # fmt: skip

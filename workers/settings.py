@@ -23,6 +23,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from workers.mail_settings import (
+    INBOUND_KEYS,
+    OUTBOUND_KEYS,
+    InboundConfig,
+    OutboundConfig,
+    parse_inbound,
+    parse_outbound,
+)
 from workers.mailbox_settings import PASSWORD_VARIABLE, MailboxConfigError, MailboxSettings, parse_mailbox
 from workflows.durations import Duration, DurationError, parse_duration
 
@@ -49,6 +57,7 @@ class MunicipalityConfig:
     team: str | None = None
     phone: str | None = None
     address: str | None = None
+    require_tls: bool = False  # mail to this municipality only over an encrypted relay connection
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,8 @@ class Settings:
     municipalities: dict[str, MunicipalityConfig] = field(default_factory=dict)
     mailbox: MailboxSettings | None = None  # [mailbox]: `koers mail-fetch` (and `koers run`) read replies there
     config_path: Path | None = None
+    inbound: InboundConfig = field(default_factory=InboundConfig)
+    outbound: OutboundConfig = field(default_factory=OutboundConfig)
 
     @property
     def is_embedded(self) -> bool:
@@ -93,7 +104,8 @@ class Settings:
 _SECTIONS: dict[str, set[str]] = {
     "koers": {"sender", "reply_domain", "institutions", "retention"},
     "timers": set(DEFAULT_TIMERS),
-    "inbound": {"listen"},
+    "inbound": INBOUND_KEYS,
+    "outbound": OUTBOUND_KEYS,
     "web": {"listen"},
     "scheduler": {"sweep_interval", "relay_interval", "reconcile_interval"},
     "provinces": set(),
@@ -101,7 +113,7 @@ _SECTIONS: dict[str, set[str]] = {
     "mailbox": set(),  # checked by workers.mailbox_settings
 }
 _PROVINCE_KEYS = {"escalation"}
-_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address"}
+_MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address", "require_tls"}
 
 
 def _check_keys(where: str, table: dict[str, Any], allowed: set[str]) -> None:
@@ -142,6 +154,7 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
         _check_keys(section, table, _SECTIONS[section])
         if "listen" in table:
             out[f"{section}_listen"] = str(table["listen"])
+    out.update(_mail_sections(data))
     scheduler = data.get("scheduler", {})
     _check_keys("scheduler", scheduler, _SECTIONS["scheduler"])
     for key, value in scheduler.items():
@@ -166,6 +179,7 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
             team=table.get("team"),
             phone=table.get("phone"),
             address=table.get("address"),
+            require_tls=table.get("require_tls", False) is True,
         )
     out["municipalities"] = municipalities
     if "mailbox" in data:
@@ -174,6 +188,14 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
         except MailboxConfigError as exc:
             raise ConfigError(str(exc)) from exc
     return out
+
+
+def _mail_sections(data: dict[str, Any]) -> dict[str, Any]:
+    _check_keys("outbound", data.get("outbound", {}), _SECTIONS["outbound"])
+    try:
+        return {"inbound": parse_inbound(data.get("inbound", {})), "outbound": parse_outbound(data.get("outbound", {}))}
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
