@@ -3,7 +3,7 @@
 Dovecot (``dovecot-imapd``, installed by ``.ci/run``) offers IDLE, MOVE and UIDPLUS as Exchange
 Online and every mainstream server do, and starts in well under a second. The server listens on
 a free port of 127.0.0.1 with implicit TLS only (Koers' default), with a certificate made for the
-run (``ca_file`` trusts it). Any user name logs in with ``PASSWORD`` and gets an empty mailbox of
+run by ``trustme`` (``ca_file`` trusts it). Any user name logs in with ``PASSWORD`` and gets an empty mailbox of
 its own, so tests share one server and never see each other's mail. Run as root (CI), Dovecot
 drops to its own users and keeps the mail as ``nobody``; run as anyone else, it runs as that user.
 """
@@ -14,12 +14,12 @@ import getpass
 import os
 import shutil
 import ssl
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import trustme
 from imapclient import IMAPClient
 
 from testkit.processes import Proc, free_port, spawn
@@ -29,7 +29,7 @@ DOVECOT = "/usr/sbin/dovecot"
 
 
 def dovecot_installed() -> bool:
-    return Path(DOVECOT).exists() and shutil.which("openssl") is not None
+    return Path(DOVECOT).exists()
 
 
 @dataclass
@@ -42,7 +42,7 @@ class ImapServer:
 
     @property
     def ca_file(self) -> Path:
-        return self.folder / "cert.pem"
+        return self.folder / "ca.pem"
 
     def client(self, user: str) -> IMAPClient:
         """A logged-in client as a test (or the mail provider delivering mail) uses it."""
@@ -98,12 +98,13 @@ def start_imap_server() -> ImapServer:
 
 
 def _certificate(folder: Path) -> None:
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem"), "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=30,
-    )  # fmt: skip
+    """A CA of the test's own (``ca.pem``, what ``ca_file`` trusts) and the server's certificate from it."""
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    issued.private_key_pem.write_to_path(str(folder / "key.pem"))
+    for pem in issued.cert_chain_pems:
+        pem.write_to_path(str(folder / "cert.pem"), append=True)
     (folder / "key.pem").chmod(0o644)  # read by Dovecot's login processes; a throwaway key
 
 

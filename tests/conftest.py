@@ -100,7 +100,7 @@ def amqp_url() -> str:
 def imap_server() -> Iterator[ImapServer]:
     """Dovecot on a free port with TLS (mailbox mode); one per run, an empty mailbox per user name."""
     if not dovecot_installed():
-        service_unavailable("Dovecot (apt: dovecot-imapd) and openssl for the IMAP server")
+        service_unavailable("Dovecot (apt: dovecot-imapd), the IMAP server of the mailbox-mode tests")
     server = start_imap_server()
     yield server
     server.stop()
