@@ -51,10 +51,11 @@ class ImapServer:
         client.login(user, PASSWORD)
         return client
 
-    def deliver(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
-        """Put a message in a mailbox as the provider's delivery would (IMAP APPEND)."""
+    def deliver(self, user: str, *raws: bytes, folder: str = "INBOX") -> None:
+        """Put messages in a mailbox as the provider's delivery would (IMAP APPEND), oldest first."""
         with self.client(user) as client:
-            client.append(folder, raw)
+            for raw in raws:
+                client.append(folder, raw)
 
     def uids(self, user: str, folder: str) -> list[int]:
         with self.client(user) as client:
