@@ -101,7 +101,7 @@ def main() -> None:
             notification_data(letter, i),
             to=f"zelfmelders@{cbs_code.lower()}.example",
             reply_to=f"t{i:08x}@antwoord.koers.example",
-            message_id=make_message_id("notification", i, 1, "koers.example"),
+            message_id=make_message_id("notification", i, 1, "koers.example", key=b"bench-secret-key-0123456789"),
             letter_pdf=pdfs[i % len(pdfs)],
             cbs_code=cbs_code,
         )

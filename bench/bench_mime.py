@@ -65,7 +65,7 @@ def notifications(n: int) -> list[OutgoingEmail]:
         mails.append(renderer.notification(
             notification_data(letter, i), to=f"zelfmelders@{cbs_code.lower()}.example",
             reply_to=f"t{i:08x}@antwoord.koers.example", letter_pdf=pdfs[i % len(pdfs)], cbs_code=cbs_code,
-            message_id=make_message_id("notification", i, 1, "koers.example"),
+            message_id=make_message_id("notification", i, 1, "koers.example", key=b"bench-secret-key-0123456789"),
         ))  # fmt: skip
     return mails
 

@@ -58,8 +58,8 @@ from workers.email_sender import EmailSender  # noqa: E402
 from workers.feed_files import RawRecord  # noqa: E402
 from workers.intake import IntakeService  # noqa: E402
 from workers.periodic import relay_outbox  # noqa: E402
-from workers.settings import Settings, load_settings  # noqa: E402
 from workers.services import case_store  # noqa: E402
+from workers.settings import Settings, load_settings  # noqa: E402
 from workers.workflow_runtime import WorkflowRuntime  # noqa: E402
 from workflows.calendar import WorkdayCalendar  # noqa: E402
 
@@ -113,7 +113,7 @@ class TimedRenderer:
 class CountingMailer:
     sent: int = 0
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, envelope: object = None) -> str:
         self.sent += 1
         return "250 2.0.0 Ok: queued"
 

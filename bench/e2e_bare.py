@@ -108,7 +108,8 @@ def print_sizes() -> None:
     pdf = renderer.letter_pdf(letter, cbs_code)
     mail = renderer.notification(notification_data(letter, 7), to=f"zelfmelders@{cbs_code.lower()}.example",
                                  reply_to="t0000007@antwoord.koers.example", letter_pdf=pdf, cbs_code=cbs_code,
-                                 message_id=make_message_id("notification", 7, 1, "koers.example"))  # fmt: skip
+                                 message_id=make_message_id("notification", 7, 1, "koers.example",
+                                                            key=b"bench-secret-key-0123456789"))  # fmt: skip
     koers_message = to_mime(mail, "Zelfmelders 3Noord <zelfmelders@koers.example>", date=datetime.now(UTC))
     values = bare.case_values(7)
     bare_pdf = bare.letter_pdf(values)

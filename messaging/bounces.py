@@ -42,6 +42,16 @@ def is_success_report(msg: InboundMessage) -> bool:
     return bool(actions) and actions <= {"delivered", "relayed", "expanded"}
 
 
+def is_delay_report(msg: InboundMessage) -> bool:
+    """A delivery report that only says delivery is delayed (``Action: delayed``): the server still tries.
+
+    RFC 3464: ``delayed`` is not a failure; marking an email bounced on it would put a case to review
+    for mail that may well arrive within the hour.
+    """
+    actions = {status.action for status in msg.delivery_status if status.action}
+    return "delayed" in actions and actions <= {"delayed", "delivered", "relayed", "expanded"}
+
+
 def looks_like_text_bounce(msg: InboundMessage) -> bool:
     """A non-standard bounce: from a mail daemon, about a failed delivery."""
     local_part = (msg.from_address or "").split("@", 1)[0]
@@ -81,6 +91,7 @@ def bounced_recipients(msg: InboundMessage) -> tuple[str, ...]:
 __all__ = [
     "bounced_message_ids",
     "bounced_recipients",
+    "is_delay_report",
     "is_delivery_report",
     "is_success_report",
     "looks_like_text_bounce",

@@ -7,19 +7,23 @@ rejected with a reason shown to operators (``reason`` is short Dutch text).
 
 The checks run in a fixed order, from the most certain to the most heuristic:
 
-1. failed sender authentication (``dmarc=fail`` in Authentication-Results) makes any message
-   malformed: a forged bounce or auto-reply must not act on our notifications either;
-2. a delivery report (``multipart/report; report-type=delivery-status``, Exchange NDR) is a bounce,
-   unless every recipient in it was delivered (a delivery receipt: an automatic message);
-3. no usable sender, invalid or contradictory headers, or a structure too large to read safely
+1. a delivery report (``multipart/report; report-type=delivery-status``, Exchange NDR) is a bounce,
+   unless every recipient in it was delivered (a delivery receipt: an automatic message); a report
+   that only says ``Action: delayed`` is a bounce too, but never marks an email bounced
+   (``messaging.bounces.is_delay_report``, ``workers.reply_trust``);
+2. no usable sender, invalid or contradictory headers, or a structure too large to read safely
    make the message malformed;
-4. a mailer-daemon/postmaster sender with a delivery-failure subject is a bounce;
-5. automation headers, a read receipt or an out-of-office subject make it an automatic reply;
-6. a forwarded message (forward subject with a forwarded block, a forward marker without new
+3. a mailer-daemon/postmaster sender with a delivery-failure subject is a bounce;
+4. automation headers, a read receipt or an out-of-office subject make it an automatic reply;
+5. a forwarded message (forward subject with a forwarded block, a forward marker without new
    text, or an attached message that carries the content) is a forward;
-7. no new text after quote and signature stripping is malformed, and an out-of-office sentence
+6. no new text after quote and signature stripping is malformed, and an out-of-office sentence
    as the opening line is an automatic reply;
-8. anything else is a reply.
+7. anything else is a reply.
+
+Sender authentication is not decided here: ``Authentication-Results`` headers are written by whoever
+sends the message, and only ``messaging.sender_auth`` knows which ones count. Whether a bounce is
+ours is decided by the signed address it arrived at (``messaging.verp``), not by its content.
 """
 
 from __future__ import annotations
@@ -48,9 +52,6 @@ _FATAL_DEFECTS = {
     "header-8bit-invalid": "Ongeldige tekens in de kopregels",
     "invalid-transfer-encoding": "Ongeldige codering van de berichttekst",
 }
-# Every Authentication-Results header counts: a sender can only forge a failure against itself,
-# and a "pass" is never used to trust anything here.
-_DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
 _OUT_OF_OFFICE_SUBJECT = re.compile(
     r"^\s*(?:\[?auto[ -]?generated\]?|automatisch(?:e)? (?:antwoord|bericht|reply)|afwezig\b"
     r"|out of (?:the )?office|ooo\b|auto(?:matic)?[ -]?(?:reply|response|respons|antwoord)|autoreply"
@@ -80,15 +81,10 @@ class Classification:
     reason: str
     bounced_message_ids: tuple[str, ...] = ()
     bounced_recipients: tuple[str, ...] = ()
-    dmarc_failed: bool = False
 
 
 def classify(msg: InboundMessage) -> Classification:
     """Classify ``msg``; total and deterministic, see the module docstring for the order of checks."""
-    dmarc_failed = any(_DMARC_FAIL.search(result) for result in msg.authentication_results)
-    if dmarc_failed:
-        # Checked first: a forged bounce or auto-reply must not act on our notifications either.
-        return Classification(MessageKind.MALFORMED, "Afzender niet geverifieerd (DMARC mislukt)", dmarc_failed=True)
     if is_delivery_report(msg):
         if is_success_report(msg):
             return Classification(MessageKind.AUTO_REPLY, "Automatisch bericht (ontvangstbevestiging)")

@@ -93,10 +93,8 @@ def authenticate(*, policy: TrustPolicy, from_address: str | None, header_result
 def trusted_results(policy: TrustPolicy, header_results: Sequence[str],
                     smtp_results: str | None) -> list[tuple[str, str, dict[str, str]]] | None:  # fmt: skip
     """The (method, result, properties) that count under ``policy``, or ``None`` when none count."""
-    if policy.mode is AuthMode.VERIFY:
-        candidates = [smtp_results] if smtp_results else []
-    else:
-        candidates = list(header_results)
+    is_own = policy.mode is AuthMode.VERIFY
+    candidates = ([smtp_results] if smtp_results else []) if is_own else list(header_results)
     wanted = policy.authserv_id.strip().lower()
     for value in candidates:
         if _leading_id(value) != wanted:

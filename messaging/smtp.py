@@ -6,9 +6,14 @@ Without ``KOERS_SMTP_URL``, ``make_mailer`` returns the ``SpoolMailer`` (``messa
 Errors and their classification live in ``messaging.smtp_errors``; all are re-exported here.
 
 TLS: ``smtp://`` upgrades with STARTTLS whenever the server offers it (``?starttls=no`` turns that
-off); ``smtps://`` is TLS from the first byte. With ``require_tls`` an unencrypted connection is
-refused with ``TransientMailError``: it is a relay or configuration problem that an operator can fix,
-after which the mail still goes out. Credentials are sent only after that check. Certificates are
+off); ``smtps://`` is TLS from the first byte. With ``require_tls`` (globally, or per message through
+``SendEnvelope`` for a municipality that demands it) an unencrypted connection is refused with
+``TransientMailError``: it is a relay or configuration problem that an operator can fix, after which
+the mail still goes out; it is never sent in clear text instead.
+
+Envelope and signature: each email's own signed VERP address (``messaging.verp``) is its ``MAIL FROM``
+(``SendEnvelope.sender``), so delivery reports come back to it. With a ``DkimSigner`` the message is
+signed and exactly the signed bytes are sent. Credentials are sent only after that check. Certificates are
 always verified (system CAs, ``?cafile=`` or ``tls_context``): an untrusted one is a transient error,
 never a silent fall-back to plain text.
 
@@ -38,6 +43,7 @@ import aiosmtplib
 from aiosmtplib.response import SMTPResponse
 from aiosmtplib.typing import Default
 
+from messaging.dkim_signing import DkimSigner
 from messaging.smtp_errors import (
     AmbiguousDeliveryError,
     MailError,
@@ -47,13 +53,13 @@ from messaging.smtp_errors import (
     clean_reply,
     raise_classified,
 )
-from messaging.smtp_spool import SpoolMailer
+from messaging.smtp_spool import SendEnvelope, SpoolMailer
 from messaging.smtp_target import SmtpTarget
 
 __all__ = [
     "AmbiguousDeliveryError",
-    "MailError", "Mailer", "PermanentMailError", "SmtpMailer", "SmtpTarget", "SpoolMailer", "TransientMailError",
-    "classify_error", "make_mailer",
+    "MailError", "Mailer", "PermanentMailError", "SendEnvelope", "SmtpMailer", "SmtpTarget", "SpoolMailer",
+    "TransientMailError", "classify_error", "make_mailer",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -63,7 +69,7 @@ _ADDRESS = re.compile(r'^[^@\s<>(),;:"\\]+@[^@\s<>(),;:"\\]+$')
 class Mailer(Protocol):
     """The outbound-mail port: send one message; returns the server's acceptance reply or the spool path."""
 
-    def send(self, message: EmailMessage) -> str: ...
+    def send(self, message: EmailMessage, envelope: SendEnvelope | None = None) -> str: ...
 
 
 class _Connection(aiosmtplib.SMTP):
@@ -92,6 +98,7 @@ class _Envelope:
     message: EmailMessage
     sender: str
     recipients: list[str]
+    require_tls: bool = False
 
 
 class SmtpMailer:
@@ -102,14 +109,16 @@ class SmtpMailer:
         timeout: seconds per network step (connect, each reply), so a stalled server fails fast.
         require_tls: refuse to send (``TransientMailError``) unless the connection is encrypted.
         tls_context: certificate checks for TLS, e.g. trusting a test CA; default: the system's.
-        bounce_address: the envelope sender; default the ``From`` address.
+        bounce_address: the envelope sender when a message has none of its own; default the ``From`` address.
+        signer: DKIM-signs every message.
     """
 
     def __init__(
         self, url: str, *, timeout: float = 30, require_tls: bool = False,
-        tls_context: ssl.SSLContext | None = None, bounce_address: str | None = None,
+        tls_context: ssl.SSLContext | None = None, bounce_address: str | None = None, signer: DkimSigner | None = None,
     ) -> None:  # fmt: skip
         self.target = SmtpTarget.from_url(url, require_tls=require_tls)
+        self._signer = signer
         self._timeout = timeout
         self._tls_context = tls_context
         self._bounce = bounce_address or self.target.bounce
@@ -117,19 +126,20 @@ class SmtpMailer:
         self._states: list[_ThreadState] = []
         self._states_lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, envelope: SendEnvelope | None = None) -> str:
         """Send ``message``; returns e.g. ``250 2.0.0 Ok: queued as ABC``, raises ``MailError``.
 
         Call it from a plain thread, never from a coroutine (there, use ``asyncio.to_thread``).
         """
-        envelope = _envelope(message, self._bounce)
+        given = envelope or SendEnvelope()
+        envelope_ = _envelope(message, given.sender or self._bounce, given.require_tls)
         state = self._state()
         with state.lock:
             if state.loop is None or state.loop.is_closed():
                 state.loop = asyncio.new_event_loop()
                 state.loop.set_exception_handler(_report_loop_error)
             try:
-                return state.loop.run_until_complete(self._send(state, envelope))
+                return state.loop.run_until_complete(self._send(state, envelope_))
             except MailError:
                 raise
             except BaseException:
@@ -177,10 +187,16 @@ class SmtpMailer:
         if state.connection is None or not state.connection.is_connected:
             state.connection = await self._connect()
         conn = state.connection
+        if envelope.require_tls and conn.get_transport_info("sslcontext") is None:
+            raise TransientMailError("SMTP: TLS is vereist voor deze ontvanger, maar de verbinding is niet versleuteld")
         conn.data_sent, conn.data_reply = False, None
-        refused, text = await conn.send_message(
-            envelope.message, sender=envelope.sender, recipients=envelope.recipients
-        )
+        if self._signer is not None:
+            data = self._signer.sign(envelope.message)  # exactly the signed bytes go out
+            refused, text = await conn.sendmail(envelope.sender, envelope.recipients, data)
+        else:
+            refused, text = await conn.send_message(
+                envelope.message, sender=envelope.sender, recipients=envelope.recipients
+            )
         reply = f"{conn.data_reply.code} {conn.data_reply.message}" if conn.data_reply else f"250 {text}"
         if refused:
             codes = ", ".join(str(r.code) for r in refused.values())
@@ -207,7 +223,7 @@ class SmtpMailer:
         return conn
 
 
-def _envelope(message: EmailMessage, bounce: str | None) -> _Envelope:
+def _envelope(message: EmailMessage, bounce: str | None, require_tls: bool) -> _Envelope:
     sender = bounce or parseaddr(str(message.get("From", "")))[1]
     if not _ADDRESS.match(sender):
         raise PermanentMailError("ongeldig of ontbrekend afzenderadres")
@@ -218,7 +234,7 @@ def _envelope(message: EmailMessage, bounce: str | None) -> _Envelope:
     for number, address in enumerate(recipients, start=1):
         if not _ADDRESS.match(address):
             raise PermanentMailError(f"ongeldig ontvangeradres (ontvanger {number} van {len(recipients)})")
-    return _Envelope(message, sender, recipients)
+    return _Envelope(message, sender, recipients, require_tls)
 
 
 def _raise_if_ambiguous(conn: _Connection | None, exc: Exception) -> None:
@@ -283,6 +299,9 @@ async def _quit(conn: _Connection | None) -> None:
         conn.close()
 
 
-def make_mailer(smtp_url: str | None, spool_dir: Path) -> Mailer:
+def make_mailer(smtp_url: str | None, spool_dir: Path, *, require_tls: bool = False,
+                signer: DkimSigner | None = None) -> Mailer:  # fmt: skip
     """``SmtpMailer`` when ``KOERS_SMTP_URL`` is set, otherwise the local spool folder."""
-    return SmtpMailer(smtp_url) if smtp_url else SpoolMailer(spool_dir)
+    if smtp_url:
+        return SmtpMailer(smtp_url, require_tls=require_tls, signer=signer)
+    return SpoolMailer(spool_dir, signer=signer)

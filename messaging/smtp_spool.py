@@ -8,6 +8,8 @@ Invariants:
   file, so at-least-once delivery upstream still spools each email once.
 - Each file appears whole: written aside under a hidden name, fsynced, then ``os.replace``-d.
 - One process owns a spool folder: the id index is read from the folder once, then kept in memory.
+- Each file starts with ``Return-Path: <envelope sender>``, as a delivering server writes it, then the
+  message (DKIM-signed when a signer is given).
 """
 
 from __future__ import annotations
@@ -16,11 +18,24 @@ import os
 import re
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 
-__all__ = ["SpoolMailer"]
+from messaging.dkim_signing import DkimSigner
+
+__all__ = ["SendEnvelope", "SpoolMailer"]
+
+
+@dataclass(frozen=True)
+class SendEnvelope:
+    """How one message is sent: its envelope sender (``MAIL FROM``; the signed VERP address) and whether
+    the connection must be encrypted (a municipality that requires TLS)."""
+
+    sender: str | None = None
+    require_tls: bool = False
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")
 
@@ -28,19 +43,24 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")
 class SpoolMailer:
     """Writes each message as ``<UTC timestamp>-<sanitised Message-ID>.eml``; thread-safe."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, signer: DkimSigner | None = None) -> None:
         self.directory = Path(directory)
+        self._signer = signer
         self._lock = threading.Lock()
         self._index: dict[str, Path] | None = None
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, envelope: SendEnvelope | None = None) -> str:
         """Spool ``message`` unless its Message-ID was spooled before; returns ``spooled <path>``."""
         key = spool_key(message.get("Message-ID"))
+        sender = (envelope.sender if envelope else None) or parseaddr(str(message.get("From", "")))[1]
+        data = self._signer.sign(message) if self._signer is not None else message.as_bytes()
+        if "\r" in sender or "\n" in sender:
+            raise ValueError("ongeldig afzenderadres voor de envelop")
         with self._lock:
             index = self._load_index()
             existing = index.get(key)
             if existing is None or not existing.exists():
-                index[key] = existing = self._write(key, message.as_bytes())
+                index[key] = existing = self._write(key, f"Return-Path: <{sender}>\r\n".encode() + data)
         return f"spooled {existing}"
 
     def close(self) -> None:

@@ -20,8 +20,8 @@ class CrashAfterAccept:
     def __init__(self, inner: object) -> None:
         self._inner = inner
 
-    def send(self, message: EmailMessage) -> str:
-        self._inner.send(message)  # type: ignore[attr-defined]
+    def send(self, message: EmailMessage, envelope: object = None) -> str:
+        self._inner.send(message, envelope)  # type: ignore[attr-defined]
         os._exit(137)  # the server has it; our commit never happens
 
 

@@ -25,12 +25,14 @@ from messaging.email_message import (
 )
 from messaging.letter import LetterData
 from messaging.render import Renderer
+from messaging.smtp import SendEnvelope
 from messaging.tokens import reply_address
+from messaging.verp import bounce_address
 from schema import email_store, inbound_rows
 from schema.email_store import CaseFields, EmailFields
 from workers.contacts import Contacts
 from workflows.calendar import WorkdayCalendar
-from workflows.commands import EmailKind
+from workflows.commands import EmailKind, Recipient
 from workflows.labels import ROUTED_BY, label
 from workflows.model import case_reference
 
@@ -87,6 +89,12 @@ class EmailComposer:
         else:
             raise ValueError(f"onbekende e-mailsoort {email.kind}")
         return to_mime(outgoing, self.sender, date=now)
+
+    def envelope(self, email: EmailFields, cbs_code: str | None) -> SendEnvelope:
+        """This email's own signed VERP sender, and whether its municipality demands an encrypted relay."""
+        municipal = email.recipient != Recipient.COORDINATOR
+        return SendEnvelope(sender=bounce_address(self.secret_key, email.id, self.reply_domain),
+                            require_tls=municipal and self.contacts.municipality(cbs_code).require_tls)  # fmt: skip
 
     def _answer(self, connection: Connection, email: EmailFields, case: CaseFields, ref: str, name: str,
                 reply_to: str) -> OutgoingEmail:  # fmt: skip

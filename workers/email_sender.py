@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from messaging.smtp import AmbiguousDeliveryError, Mailer, PermanentMailError, TransientMailError
+from messaging.smtp import AmbiguousDeliveryError, Mailer, PermanentMailError, SendEnvelope, TransientMailError
 from schema import email_store
 from schema.email_store import EmailFields
 from workers.email_composer import EmailComposer
@@ -51,10 +51,10 @@ class EmailSender:
         claimed = self._claim(email_id)
         if isinstance(claimed, str):
             return claimed
-        message, email = claimed
+        message, envelope, email = claimed
         attempts = email.attempts
         try:
-            response = self._mailer.send(message)
+            response = self._mailer.send(message, envelope)
         except TransientMailError as exc:
             if attempts >= self._max_attempts:
                 self._finish(email, EmailState.FAILED, AuditKind.EMAIL_FAILED,
@@ -73,7 +73,7 @@ class EmailSender:
         self._finish(email, EmailState.SENT, AuditKind.EMAIL_SENT, response=response)
         return EmailState.SENT
 
-    def _claim(self, email_id: int) -> tuple[EmailMessage, EmailFields] | str:
+    def _claim(self, email_id: int) -> tuple[EmailMessage, SendEnvelope, EmailFields] | str:
         """``queued → sending`` and the rendered message (with the row as claimed); or the state
         that means: do nothing."""
         with self._sessions.begin() as session:
@@ -108,7 +108,8 @@ class EmailSender:
             claimed = email._replace(attempts=email.attempts + 1)
             email_store.move(connection, claimed, EmailState.SENDING, now, AuditKind.EMAIL_SENDING, actor=ACTOR,
                              sending_started_at=now)  # fmt: skip
-            return message, claimed._replace(state=EmailState.SENDING.value)
+            envelope = self._composer.envelope(email, case.cbs_code)
+            return message, envelope, claimed._replace(state=EmailState.SENDING.value)
 
     def _finish(self, email: EmailFields, state: EmailState, event: AuditKind, *, error: str | None = None,
                 response: str | None = None) -> None:  # fmt: skip

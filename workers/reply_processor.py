@@ -1,10 +1,11 @@
 """Reads one stored inbound message and decides what it means for which case.
 
 Order of checks (each ends the message in one visible state with a Dutch reason):
-malformed or DMARC failure → ``rejected``; automatic reply → ``ignored``; delivery report →
-``bounce`` (our email marked bounced, the case put to review); forwarded mail → ``quarantined``;
-a reply whose case cannot be established, whose token is missing or invalid, or whose sender does
-not belong to the municipality → ``quarantined``; a trusted reply without a readable outcome →
+malformed → ``rejected``; automatic reply → ``ignored``; delivery report at a signed VERP address →
+``bounce`` (exactly that email marked bounced, the case put to review), any other delivery report →
+``ignored``; forwarded mail → ``quarantined``; a reply whose case cannot be established, whose token
+is missing or invalid, whose sender does not belong to the municipality or does not pass DMARC
+(``workers.reply_trust``) → ``quarantined``, for operators only; a trusted reply without a readable outcome →
 ``needs_review`` and the sender is asked back; a trusted, readable reply → ``processed``, the
 outcome recorded and the sender gets a confirmation. Only trusted human replies are answered.
 Idempotent: a message that is no longer ``received`` is left alone.
@@ -27,12 +28,14 @@ from messaging.inbound import InboundMessage as ParsedMessage
 from messaging.inbound import parse_message
 from messaging.outcome_fields import FIELD_LABELS, OutcomeReading, parse_outcome
 from messaging.quotes import extract_new_text
+from messaging.sender_auth import TrustPolicy
 from messaging.tokens import TokenClaim, find_token
-from schema import audit, email_store, inbound_rows
+from schema import audit, inbound_rows
 from schema.case_store import CaseActionError, CaseStore, Email, OpenCase
 from schema.runtime_models import InboundMessage, OutboundEmail
 from workers.contacts import Contacts
 from workers.errors import PermanentError
+from workers.reply_trust import apply_bounce, check_sender
 from workflows.commands import EmailKind, Recipient
 from workflows.states import AuditKind, InboundState, MessageKind
 
@@ -52,12 +55,13 @@ class ReplyProcessor:
     """The ``process_inbound_mail`` handler."""
 
     def __init__(self, store: CaseStore, contacts: Contacts, secret_keys: tuple[bytes, ...], reply_domain: str,
-                 clock: Callable[[], datetime]) -> None:  # fmt: skip
+                 clock: Callable[[], datetime], policy: TrustPolicy) -> None:  # fmt: skip
         self._store = store
         self._contacts = contacts
         self._secrets = secret_keys
         self._domain = reply_domain
         self._clock = clock
+        self._policy = policy
 
     def process(self, inbound_id: int) -> str:
         with self._store.sessions.begin() as session:
@@ -76,8 +80,12 @@ class ReplyProcessor:
             row.details = storable({**(row.details or {}), **(verdict.details or {})})
             row.processed_at = now
             if verdict.case_id is not None:
-                audit.record(session, AuditKind.for_reply(verdict.state), actor=ACTOR, at=now, case_id=verdict.case_id,
-                             details={"inbound_id": row.id, "reason": row.reason[:300]})  # fmt: skip
+                # Quarantined mail is for operators only: its event stays off the case's timeline.
+                is_quarantined = verdict.state is InboundState.QUARANTINED
+                audit.record(session, AuditKind.for_reply(verdict.state), actor=ACTOR, at=now,
+                             case_id=None if is_quarantined else verdict.case_id,
+                             details={"inbound_id": row.id, "reason": row.reason[:300],
+                                      **({"claimed_case_id": verdict.case_id} if is_quarantined else {})})  # fmt: skip
             return verdict.state.value
 
     def _judge(self, session: Session, row: InboundMessage, msg: ParsedMessage, verdict: Classification,
@@ -88,7 +96,10 @@ class ReplyProcessor:
         if verdict.kind is MessageKind.AUTO_REPLY:
             return Verdict(InboundState.IGNORED, verdict.reason)
         if verdict.kind is MessageKind.BOUNCE:
-            return self._bounce(session, verdict, now)
+            bounce = apply_bounce(self._store, session, row, msg, secrets=self._secrets, domain=self._domain, now=now)
+            if bounce.email_id is None:
+                return Verdict(InboundState.IGNORED, bounce.reason)
+            return Verdict(InboundState.BOUNCE, bounce.reason, bounce.case_id, {"bounced_email_ids": [bounce.email_id]})
         claim = find_token([*row.envelope_to, *msg.to, *msg.cc], self._secrets, self._domain)
         correlation = correlate(
             token_claim=claim, in_reply_to_ids=[*msg.in_reply_to, *msg.references],
@@ -112,21 +123,21 @@ class ReplyProcessor:
                            f"dit bericht is al eerder ontvangen (bericht {earlier}); niet opnieuw gelezen", case.id)
         if verdict.kind is MessageKind.FORWARD:
             return Verdict(InboundState.QUARANTINED, verdict.reason, case.id)
-        distrust = self._distrust(case, claim, msg)
+        distrust = self._distrust(case, claim, row, msg)
         if distrust:
             return Verdict(InboundState.QUARANTINED, distrust, case.id)
         return self._read(row, msg, case, now)
 
-    def _distrust(self, case: OpenCase, claim: TokenClaim | None, msg: ParsedMessage) -> str | None:
+    def _distrust(self, case: OpenCase, claim: TokenClaim | None, row: InboundMessage,
+                  msg: ParsedMessage) -> str | None:  # fmt: skip
+        """Why this reply may not speak for the case: no valid token for it, or a sender not verified."""
         if claim is None:
             return "geen geldig antwoordadres (token); alleen aan de zaak gekoppeld via kopregels en onderwerp"
         if claim.case_id != case.id or claim.cbs_code != case.row.cbs_code:
             return "het antwoordadres hoort niet bij deze zaak of gemeente"
         allowed = self._contacts.municipality(case.row.cbs_code).reply_from
-        sender = (msg.from_address or "").lower()
-        if not sender or not any(sender == a or sender.endswith("@" + a) for a in allowed):
-            return "de afzender hoort niet bij de gemeente van deze zaak"
-        return None
+        sender = check_sender(self._policy, allowed, row, msg)
+        return None if sender.passed else sender.reason
 
     def _read(self, row: InboundMessage, msg: ParsedMessage, case: OpenCase, now: datetime) -> Verdict:
         reading = parse_outcome(extract_new_text(msg.text), known_contact=case.outcome.contact)
@@ -146,20 +157,6 @@ class ReplyProcessor:
         self._answer(case, row, msg, EmailKind.CONFIRMATION, sender, now)
         return Verdict(InboundState.PROCESSED, "uitkomst vastgelegd", case.id,
                        {"fields": list(reading.recognised_fields)})  # fmt: skip
-
-    def _bounce(self, session: Session, verdict: Classification, now: datetime) -> Verdict:
-        ids = [mid for mid in verdict.bounced_message_ids if mid]
-        found = list(session.scalars(select(OutboundEmail.id).where(OutboundEmail.message_id.in_(ids)))) if ids else []
-        bounced: list[tuple[int, int]] = []
-        for email_id in found:
-            email = email_store.mark_bounced(session.connection(), int(email_id), now, actor=ACTOR)
-            with self._store.lock(session, email.case_id) as case:
-                case.mark_for_review(f"e-mail ({email.kind}) kwam niet aan", by=ACTOR, now=now)
-            bounced.append((email.id, email.case_id))
-        if not bounced:
-            return Verdict(InboundState.BOUNCE, verdict.reason + "; geen eigen bericht herkend")
-        return Verdict(InboundState.BOUNCE, verdict.reason, bounced[0][1],
-                       {"bounced_email_ids": [email_id for email_id, _ in bounced]})  # fmt: skip
 
     def _answer(self, case: OpenCase, row: InboundMessage, msg: ParsedMessage, kind: EmailKind, to: str,
                 now: datetime) -> None:  # fmt: skip

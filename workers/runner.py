@@ -21,7 +21,7 @@ from workers.actors import declare_actors
 from workers.bootstrap import App
 from workers.broker import DeadLetters, make_broker
 from workers.mail_fetch import MailboxStore, MailFetcher
-from workers.mail_gateway import GatewayHandler, own_address, start_gateway
+from workers.mail_gateway import gateway_handler, start_gateway
 from workers.mailbox_settings import MailboxSettings
 from workers.periodic import ReconcileWindows
 from workers.queues import ALL_QUEUES
@@ -78,9 +78,7 @@ def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEU
     if mailbox is not None:
         running.fetcher = FetcherThread(MailFetcher(mailbox, MailboxStore(app.sessions, app.clock)))
     if gateway_listen:
-        handler = GatewayHandler(app.sessions, app.clock, app.settings.reply_domain,
-                                 (own_address(app.settings.sender),))  # fmt: skip
-        running.gateway = start_gateway(handler, gateway_listen)
+        running.gateway = start_gateway(gateway_handler(app), gateway_listen)
     if web_listen:
         running.web = WebServer(create_app(app, services), web_listen).start()
     if worker_threads:

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from messaging.dkim_signing import DkimSigner
 from messaging.email_message import make_message_id
 from messaging.render import Renderer
 from messaging.smtp import Mailer, make_mailer
@@ -63,7 +64,8 @@ def build_services(app: App, mailer: Mailer | None = None) -> Services:
     settings = app.settings
     calendar = WorkdayCalendar()
     contacts = Contacts(settings)
-    mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir)
+    mailer = mailer or make_mailer(settings.smtp_url, settings.spool_dir, require_tls=settings.outbound.require_tls,
+                                   signer=dkim_signer(settings, contacts))  # fmt: skip
     signature = settings.sender.split("<", 1)[0].strip() or "Zelfmelders 3Noord"
     key = secret_key(settings)
     composer = EmailComposer(Renderer(signature=signature), contacts, calendar, key, settings.sender,
@@ -71,17 +73,31 @@ def build_services(app: App, mailer: Mailer | None = None) -> Services:
     store = case_store(app, calendar, contacts)
     workflow = WorkflowRuntime(store, app.clock)
     sender = EmailSender(app.sessions, composer, mailer, app.clock)
-    replies = ReplyProcessor(store, contacts, (key,), settings.reply_domain, app.clock)
+    replies = ReplyProcessor(store, contacts, (key,), settings.reply_domain, app.clock,
+                             settings.inbound.trust_policy(settings.reply_domain))  # fmt: skip
     return Services(app=app, store=store, workflow=workflow, sender=sender, replies=replies, mailer=mailer,
                     calendar=calendar)  # fmt: skip
+
+
+def dkim_signer(settings: Settings, contacts: Contacts) -> DkimSigner | None:
+    """The DKIM signer of ``[outbound]``, or ``None`` when no selector and key are configured."""
+    outbound = settings.outbound
+    if outbound.dkim_selector is None or outbound.dkim_key is None:
+        return None
+    try:
+        return DkimSigner.from_file(outbound.dkim_selector, outbound.dkim_domain or contacts.message_domain,
+                                    outbound.dkim_key)  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def case_store(app: App, calendar: WorkdayCalendar, contacts: Contacts) -> CaseStore:
     """The case store of this process: the definitions, the addresses and the queues it nudges."""
     domain = contacts.message_domain
+    key = secret_key(app.settings)
 
     def message_ids(kind: str, case_id: int, sequence: int) -> str:
-        return make_message_id(kind, case_id, sequence, domain)
+        return make_message_id(kind, case_id, sequence, domain, key=key)
 
     return CaseStore(app.sessions, default_registry(app.settings.timers), calendar, contacts, message_ids,
                      Nudges(start_workflow=queues.START, send_email=queues.SEND))  # fmt: skip

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from messaging.tokens import reply_address
 from schema.models import CaseRow
 from schema.runtime_models import OutboundEmail
+from testkit.flow import relayed
 from tests.faults.harness import SECRET, Harness
 
 REPLY_DOMAIN = "antwoord.koers.example"
@@ -59,7 +60,8 @@ def staff_address(cbs_code: str) -> str:
 
 
 def reply(case_id: int, cbs_code: str, notification_id: str, body: str, n: int = 1) -> Delivery:
-    """A trusted reply to the case's notification: signed Reply-To token, a sender of the municipality."""
+    """A trusted reply to the case's notification: signed Reply-To token, a sender of the municipality, and the
+    organisation's relay's ``Authentication-Results`` (DMARC pass) on top, as Koers' test config trusts it."""
     to = reply_address(SECRET.encode(), case_id, cbs_code, REPLY_DOMAIN)
     message = EmailMessage()
     message["From"] = f"Medewerker Zelfmelders <{staff_address(cbs_code)}>"
@@ -68,7 +70,7 @@ def reply(case_id: int, cbs_code: str, notification_id: str, body: str, n: int =
     message["Message-ID"] = f"<antwoord-{case_id}-{n}@{cbs_code.lower()}.example>"
     message["In-Reply-To"] = notification_id
     message.set_content(f"Hallo,\n\n{body}\nMet vriendelijke groet,\nTeam Zelfmelders\n")
-    return Delivery(message.as_bytes(), to, staff_address(cbs_code))
+    return Delivery(relayed(message.as_bytes(), f"{cbs_code.lower()}.example"), to, staff_address(cbs_code))
 
 
 def deliver(port: int, delivery: Delivery, deadline_s: float = 120.0) -> Delivery:

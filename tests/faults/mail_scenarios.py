@@ -21,6 +21,7 @@ from sqlalchemy import select
 from schema import outbox
 from schema.models import CaseRow, IntakeBatch, IntakeRecord
 from schema.runtime_models import InboundMessage
+from testkit.flow import relayed
 from tests.faults.fuzz import FuzzFile, write_fuzz
 from tests.faults.harness import Harness
 from tests.faults.invariants import INBOUND_FINAL, Row
@@ -224,23 +225,23 @@ def _inbound_ids_from(h: Harness, first_id: int) -> list[int]:
 def _hostile_gateway(h: Harness, manifest: dict[str, Any], cases: list[tuple[int, str, str]]
                      ) -> list[tuple[str, int | None, tuple[str, ...]]]:  # fmt: skip
     """Every corpus file through the gateway over SMTP; ``trusted_*`` files with a real case's token and sender."""
-    from tests.faults.mail import REPLY_DOMAIN
     from tests.faults.mail import reply as make_reply
 
     deliveries, labels = [], []
     trusted = iter(cases)
     for n, name in enumerate(sorted(manifest)):
         data = (HOSTILE / name).read_bytes()
-        rcpt, sender = f"hostile@{REPLY_DOMAIN}", "mailer@elders.example"
+        rcpt, sender = "zelfmelders@koers.example", "mailer@elders.example"  # Koers' own address takes any mail
         if b"{{reply_to}}" in data and (target := next(trusted, None)) is not None:
             case_id, cbs, mid = target
             rcpt = make_reply(case_id, cbs, mid, "").rcpt
             sender = staff_address(cbs)
             data = data.replace(b"{{reply_to}}", rcpt.encode()).replace(b"{{staff}}", sender.encode())
+            data = relayed(data, sender.rpartition("@")[2])  # the relay vouches for the municipality's sender
             data = re.sub(rb"Message-ID: <hostile-", b"Message-ID: <hostile-%d-" % n, data, count=1)
         deliveries.append(Delivery(data, rcpt, sender))
         labels.append((f"gateway:{name}", _allowed(manifest[name], filled=b"{{reply_to}}" not in data)))
-    big = Delivery(b"From: a@gm0080.example\r\nSubject: groot\r\n\r\n" + b"x" * (11 * 1024 * 1024), f"x@{REPLY_DOMAIN}",
+    big = Delivery(b"From: a@gm0080.example\r\nSubject: groot\r\n\r\n" + b"x" * (11 * 1024 * 1024), "zelfmelders@koers.example",
                    "a@gm0080.example")  # fmt: skip
     deliveries.append(big)
     labels.append(("gateway:oversize", ()))

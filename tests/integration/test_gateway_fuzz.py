@@ -12,13 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from messaging.tokens import reply_address
 from schema import migrate
 from schema.runtime_models import InboundMessage
 from testkit.flow import fast_settings
 from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
-from workers.mail_gateway import GatewayHandler, start_gateway
-from workers.services import build_services
+from workers.mail_gateway import gateway_handler, start_gateway
+from workers.services import build_services, secret_key
 
 FINAL = {"processed", "needs_review", "quarantined", "ignored", "bounce", "rejected"}
 
@@ -29,8 +30,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, int
     app = bootstrap(fast_settings(Path(tmp), f"sqlite:///{tmp / 'koers.db'}"))
     migrate.upgrade(app.engine)
     port = free_port()
-    controller = start_gateway(GatewayHandler(app.sessions, app.clock, app.settings.reply_domain, ()),
-                               f"127.0.0.1:{port}")  # fmt: skip
+    controller = start_gateway(gateway_handler(app), f"127.0.0.1:{port}")
     yield app, port
     controller.stop()
     app.dispose()
@@ -50,7 +50,8 @@ def test_arbitrary_bytes_are_stored_and_end_in_a_clear_state(gateway: tuple[App,
     with app.sessions() as session:
         before = session.scalar(select(func.count()).select_from(InboundMessage))
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        client.sendmail("iemand@elders.example", [f"zm1-gm0014-x@{app.settings.reply_domain}"], payload)
+        token = reply_address(secret_key(app.settings), 1, "GM0014", app.settings.reply_domain)
+        client.sendmail("iemand@elders.example", [token], payload)
     with app.sessions() as session:
         rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc()).limit(1)).all()
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == (before or 0) + 1

@@ -17,7 +17,8 @@ from schema import migrate
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import InboundMessage, OutboundEmail
-from testkit.flow import fast_settings, wait_until
+from messaging.verp import bounce_address
+from testkit.flow import fast_settings, relayed, wait_until
 from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
 from workers.demo.synthetic import FeedMix, generate_records, write_feed
@@ -66,7 +67,8 @@ def case(app: App, services: Services, tmp_path: Path) -> CaseRow:
 
 
 def reply(app: App, case: CaseRow, *, body: str = BLOCK, sender: str | None = None, to: str | None = None,
-          headers: dict[str, str] | None = None) -> bytes:  # fmt: skip
+          headers: dict[str, str] | None = None, dmarc: str | None = "pass") -> bytes:  # fmt: skip
+    """A reply as the organisation's relay hands it on (its Authentication-Results on top, ``dmarc=None``: none)."""
     domain = app.settings.municipalities[case.cbs_code].reply_from[0]
     message = EmailMessage()
     message["From"] = sender or f"Anne de Vries <anne@{domain}>"
@@ -76,7 +78,8 @@ def reply(app: App, case: CaseRow, *, body: str = BLOCK, sender: str | None = No
     for key, value in (headers or {}).items():
         message[key] = value
     message.set_content(body + "\n> --- Beantwoord deze e-mail en vul hieronder in ---\n> Contact: ja/nee\n")
-    return message.as_bytes()
+    from_domain = str(message["From"]).rpartition("@")[2].rstrip(">")
+    return relayed(message.as_bytes(), from_domain, dmarc) if dmarc else message.as_bytes()
 
 
 def process(app: App, services: Services, raw: bytes, envelope_to: list[str] | None = None) -> InboundMessage:
@@ -139,7 +142,8 @@ def test_an_unreadable_reply_records_nothing_and_asks_back(app: App, services: S
 
 @pytest.mark.parametrize(
     "tamper",
-    ["forged_sender", "other_case_token", "other_municipality_token", "tampered_token", "no_token", "dmarc_fail"],
+    ["forged_sender", "other_case_token", "other_municipality_token", "tampered_token", "no_token", "dmarc_fail",
+     "no_relay_header", "forged_relay_header_below"],
 )
 def test_untrusted_replies_are_quarantined_or_rejected_and_never_answered(
     app: App, services: Services, case: CaseRow, tamper: str
@@ -160,7 +164,13 @@ def test_untrusted_replies_are_quarantined_or_rejected_and_never_answered(
     elif tamper == "no_token":
         kwargs["to"] = f"zelfmelders@{domain}"
     elif tamper == "dmarc_fail":
-        kwargs["headers"] = {"Authentication-Results": "mx.example; dmarc=fail (p=reject) header.from=example"}
+        kwargs["dmarc"] = "fail"
+    elif tamper == "no_relay_header":
+        kwargs["dmarc"] = None
+    elif tamper == "forged_relay_header_below":  # the sender wrote the relay's header; the relay's own says none
+        domain = app.settings.municipalities[case.cbs_code].reply_from[0]
+        kwargs["dmarc"] = "none"
+        kwargs["headers"] = {"Authentication-Results": f"relay.koers.test; dmarc=pass header.from={domain}"}
 
     row = process(app, services, reply(app, case, **kwargs))  # type: ignore[arg-type]
 
@@ -176,24 +186,56 @@ def test_an_out_of_office_reply_is_ignored_and_not_answered(app: App, services: 
     assert answers(app, case) == [] and reload(app, case).outcome_contact == "unknown"
 
 
-def test_a_bounce_of_our_notification_marks_it_bounced_and_puts_the_case_to_review(
-    app: App, services: Services, case: CaseRow
-) -> None:
-    with app.sessions() as session:
-        notification = session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "notification")).one()
-    dsn = (
-        "From: MAILER-DAEMON@mx.example\r\nTo: zelfmelders@koers.example\r\nSubject: Undelivered Mail Returned to "
+def dsn_for(notification: OutboundEmail, case: CaseRow, to: str, action: str = "failed") -> bytes:
+    return (
+        f"From: MAILER-DAEMON@mx.example\r\nTo: {to}\r\nSubject: Undelivered Mail Returned to "
         "Sender\r\nMessage-ID: <dsn-1@mx.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n--B\r\n'
         "Content-Type: text/plain\r\n\r\nDelivery failed.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
         "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; " + (notification.to_address or "") +
-        "\r\nAction: failed\r\nStatus: 5.1.1\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"\r\nAction: {action}\r\nStatus: 5.1.1\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
         f"Message-ID: {notification.message_id}\r\nSubject: [ZM-{case.id:06d}] melding\r\n--B--\r\n"
     ).encode()
-    assert process(app, services, dsn).state == "bounce"
+
+
+def notification_of(app: App) -> OutboundEmail:
     with app.sessions() as session:
-        assert session.get(OutboundEmail, notification.id).state == "bounced"  # type: ignore[union-attr]
+        return session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "notification")).one()
+
+
+def state_of(app: App, email_id: int) -> str:
+    with app.sessions() as session:
+        return session.get(OutboundEmail, email_id).state  # type: ignore[union-attr]
+
+
+def test_a_bounce_at_the_verp_address_of_our_notification_marks_it_bounced_and_puts_the_case_to_review(
+    app: App, services: Services, case: CaseRow
+) -> None:
+    notification = notification_of(app)
+    verp = bounce_address(secret_key(app.settings), notification.id, app.settings.reply_domain)
+    assert process(app, services, dsn_for(notification, case, verp), envelope_to=[verp]).state == "bounce"
+    assert state_of(app, notification.id) == "bounced"
     assert reload(app, case).review_reason and answers(app, case) == []
+
+
+@pytest.mark.parametrize("to", ["zelfmelders@koers.example", "bounce+1-aaaaaaaaaaaaaaaaaaaaaaaaaa@antwoord.koers.example"])
+def test_a_bounce_naming_our_message_id_but_not_at_its_verp_address_changes_nothing(
+    app: App, services: Services, case: CaseRow, to: str
+) -> None:
+    notification = notification_of(app)
+    row = process(app, services, dsn_for(notification, case, to), envelope_to=[to])
+    assert row.state == "ignored" and "VERP" in (row.reason or "")
+    assert state_of(app, notification.id) == notification.state and not reload(app, case).review_reason
+
+
+def test_a_delay_notice_at_the_verp_address_never_marks_the_email_bounced(
+    app: App, services: Services, case: CaseRow
+) -> None:
+    notification = notification_of(app)
+    verp = bounce_address(secret_key(app.settings), notification.id, app.settings.reply_domain)
+    row = process(app, services, dsn_for(notification, case, verp, action="delayed"), envelope_to=[verp])
+    assert row.state == "ignored"
+    assert state_of(app, notification.id) == notification.state and not reload(app, case).review_reason
 
 
 def test_a_reply_sent_over_smtp_into_the_gateway_records_the_outcome(app: App, case: CaseRow) -> None:

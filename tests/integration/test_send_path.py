@@ -38,7 +38,10 @@ class RecordingMailer:
     sent: list[EmailMessage] = field(default_factory=list)
     during: Any = None
 
-    def send(self, message: EmailMessage) -> str:
+    envelopes: list[Any] = field(default_factory=list)
+
+    def send(self, message: EmailMessage, envelope: Any = None) -> str:
+        self.envelopes.append(envelope)
         if self.during is not None:
             self.during(message)
         self.sent.append(message)

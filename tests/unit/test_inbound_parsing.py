@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from messaging.bounces import is_delay_report
 from messaging.classify import MessageKind, classify
 from messaging.inbound import MessageTooLargeError, parse_message
 from messaging.inbound_headers import is_text_codec
@@ -206,10 +207,10 @@ def test_message_over_the_size_limit_is_refused_before_parsing() -> None:
         (b"", b"Afwezig: Zaak", MessageKind.AUTO_REPLY),
         (b"", b"Out of Office: Zaak", MessageKind.AUTO_REPLY),
         (b"", b"Afwezigheid van de zelfmelder", MessageKind.REPLY),
-        (
+        (  # a header the sender wrote decides nothing here: messaging.sender_auth decides which ones count
             b"Authentication-Results: mx.koers.example; dmarc=fail header.from=x.example\r\n",
             b"Re: Zaak",
-            MessageKind.MALFORMED,
+            MessageKind.REPLY,
         ),
         (
             b"Authentication-Results: mx.koers.example; dmarc=pass header.from=x.example\r\n",
@@ -224,13 +225,21 @@ def test_classification_by_headers_and_subject(extra_headers: bytes, subject: by
     assert classify(parse_message(raw)).kind is kind
 
 
-def test_dmarc_failure_is_flagged_and_explained() -> None:
-    raw = _mail(b"Authentication-Results: mx.koers.example; dmarc=fail header.from=x.example\r\n")
+@pytest.mark.parametrize(("actions", "is_delay"), [((b"delayed",), True), ((b"delayed", b"delivered"), True),
+                                                   ((b"delayed", b"failed"), False),
+                                                   ((b"failed",), False)])  # fmt: skip
+def test_a_report_of_delays_only_is_a_delay_notice(actions: tuple[bytes, ...], is_delay: bool) -> None:
+    statuses = b"".join(b"Final-Recipient: rfc822; r%d@x.example\r\nAction: %s\r\nStatus: %s\r\n\r\n"
+                        % (n, action, b"4.4.7" if action == b"delayed" else b"5.1.1")
+                        for n, action in enumerate(actions))  # fmt: skip
+    raw = (b"From: MAILER-DAEMON@mx.example\r\nTo: x@koers.example\r\nSubject: Delayed Mail (still being retried)\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+           b"--B\r\nContent-Type: text/plain\r\n\r\nStill trying.\r\n--B\r\nContent-Type: message/delivery-status"
+           b"\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n" + statuses + b"--B--\r\n")  # fmt: skip
 
-    verdict = classify(parse_message(raw))
-
-    assert verdict.dmarc_failed
-    assert verdict.reason == "Afzender niet geverifieerd (DMARC mislukt)"
+    message = parse_message(raw)
+    assert classify(message).kind is MessageKind.BOUNCE  # a report about our mail, but ...
+    assert is_delay_report(message) is is_delay  # ... one that only says "delayed" never marks an email bounced
 
 
 def test_out_of_office_sentence_as_only_new_text_is_an_auto_reply() -> None:

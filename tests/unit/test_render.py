@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -272,17 +273,26 @@ def test_cbs_code_cannot_reach_outside_the_template_folders(renderer: Renderer) 
         renderer.template("letter.txt.j2", "../../etc")
 
 
-def test_message_ids_are_deterministic() -> None:
-    first = make_message_id("notification", 42, 1, "koers.example")
+KEY = b"test-secret-key-of-at-least-32-bytes!"
 
-    assert first == "<zm-000042.notification.1@koers.example>"
-    assert make_message_id("notification", 42, 1, "koers.example") == first
-    assert make_message_id("reminder", 42, 1, "koers.example") != first
-    assert make_message_id("notification", 42, 2, "koers.example") != first
+
+def test_message_ids_are_deterministic_and_unguessable_without_the_key() -> None:
+    first = make_message_id("notification", 42, 1, "koers.example", key=KEY)
+
+    assert re.fullmatch(r"<zm-000042\.notification\.1\.[a-z2-7]{16}@koers\.example>", first)
+    assert make_message_id("notification", 42, 1, "koers.example", key=KEY) == first
+    assert make_message_id("reminder", 42, 1, "koers.example", key=KEY) != first
+    assert make_message_id("notification", 42, 2, "koers.example", key=KEY) != first
+    # The guessable form of the forged bounce ("<zm-0000NN.notification.1@...>") is not an id Koers uses,
+    # and another key gives another id: only the key holder can name a Message-ID.
+    assert first != "<zm-000042.notification.1@koers.example>"
+    assert make_message_id("notification", 42, 1, "koers.example", key=b"another-key-of-at-least-32-bytes!!") != first
     for bad in (("Notification\n", 42, 1, "koers.example"), ("reminder", 42, 0, "koers.example"),
                 ("reminder", 42, 1, "koers.example>\r\nBcc: x")):  # fmt: skip
         with pytest.raises(ValueError):
-            make_message_id(*bad)
+            make_message_id(*bad, key=KEY)
+    with pytest.raises(ValueError):
+        make_message_id("reminder", 42, 1, "koers.example", key=b"short")
 
 
 def test_to_mime_sets_every_required_header(renderer: Renderer) -> None:

@@ -62,6 +62,7 @@ class Ids:
     routing_case: int
     quarantined: int
     dead_letter: int
+    gr_spoofed: int = 0  # quarantined, though tied to a Groningen case: operators only
 
 
 @dataclass
@@ -147,6 +148,7 @@ def _inbound(session: Session, state: str, case_id: int | None, reason: str, sen
         from_address=sender,
         reason=reason,
         details={"problems": [{"field": "contact", "line": "Contact: misschien", "message": "onleesbare waarde"}]},
+        sender_verified=state == "needs_review",  # the reply processor verified these senders
     )
     session.add(row)
     session.flush()
@@ -174,6 +176,7 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         lw_inbound = _inbound(s, "needs_review", lw_review, "uitkomst niet te lezen", "anne@leeuwarden.example")
         gr_inbound = _inbound(s, "needs_review", gr_review, "uitkomst niet te lezen", "piet@groningen.example")
         quarantined = _inbound(s, "quarantined", None, "geen zaak gevonden", "onbekend@elders.example")
+        spoofed = _inbound(s, "quarantined", gr_review, "DMARC fail voor het afzenderdomein", "nep@groningen.example")
         dead = DeadLetter(
             message_id="dl-1",
             queue_name="outgoing-mail",
@@ -189,7 +192,8 @@ def seed(app: App, services: Services, clock: FakeClock) -> Ids:
         query = select(OutboundEmail.case_id, OutboundEmail.id).where(OutboundEmail.kind == "notification")
         emails = {case_id: email_id for case_id, email_id in s.execute(query)}
         return Ids(
-            lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined, dead.id
+            lw, lw_review, lw_inbound, gr, gr_review, gr_inbound, emails[gr], emails[lw], routing, quarantined, dead.id,
+            spoofed,
         )
 
 

@@ -74,6 +74,23 @@ def test_quarantined_mail_without_a_case_is_for_operators_only(world: World) -> 
     assert response.status_code == 404
 
 
+def test_quarantined_mail_tied_to_the_users_own_case_is_for_operators_only(world: World) -> None:
+    # The issue's attack: mail without a valid token (or from a spoofed sender) tied to a case by In-Reply-To and
+    # subject reached the municipality's review queue, beside the outcome form.
+    token = world.login("gr")
+    marker = f'/inbound/{world.ids.gr_spoofed}"'
+    assert marker not in world.client.get("/review").text
+    assert marker not in world.client.get(f"/cases/{world.ids.gr_review_case}").text
+    assert world.client.get(f"/inbound/{world.ids.gr_spoofed}").status_code == 404
+    response = world.client.post(f"/inbound/{world.ids.gr_spoofed}/discard", data={"reason": "x", "csrf_token": token})
+    assert response.status_code == 404
+    assert f'/inbound/{world.ids.gr_inbound}"' in world.client.get("/review").text  # verified mail stays visible
+    world.client.cookies.clear()
+    world.login("op")
+    assert marker in world.client.get("/review").text
+    assert world.client.get(f"/inbound/{world.ids.gr_spoofed}").status_code == 200
+
+
 def test_municipal_user_sees_their_own_cases_whatever_municipality_is_asked(world: World) -> None:
     world.login("gr")
     for path in ("/cases?gemeente=GM0080", "/deadlines?gemeente=GM0080", "/review"):

@@ -13,7 +13,7 @@ from schema.runtime_models import InboundMessage
 from workers.bootstrap import bootstrap
 from workers.cli.processes import configure_logging
 from workers.inbound_store import store_inbound
-from workers.mail_gateway import MAX_MESSAGE_BYTES, GatewayHandler, own_address, start_gateway
+from workers.mail_gateway import MAX_MESSAGE_BYTES, gateway_handler, start_gateway
 from workers.runner import wait_for_signal
 from workers.services import build_services
 from workflows.labels import INBOUND_OUTCOMES, label
@@ -28,9 +28,9 @@ def mail_gateway(listen: str | None, verbose: bool) -> None:
     configure_logging(verbose)
     app = bootstrap()
     address = listen or app.settings.inbound_listen
-    handler = GatewayHandler(app.sessions, app.clock, app.settings.reply_domain, (own_address(app.settings.sender),))
-    controller = start_gateway(handler, address)
-    logging.getLogger("koers").info("mail-gateway listening on %s for @%s", address, app.settings.reply_domain)
+    controller = start_gateway(gateway_handler(app), address)
+    logging.getLogger("koers").info("mail-gateway listening on %s for @%s (%s)", address, app.settings.reply_domain,
+                                    app.settings.inbound.authentication.value)  # fmt: skip
     wait_for_signal()
     controller.stop()
     app.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from schema.models import AuditEvent, CaseRow, MunicipalityRow
 from schema.runtime_models import InboundMessage, OutboundEmail, Timer
 from workers.web.formatting import local_time
-from workers.web.scope import Viewer
+from workers.web.scope import Viewer, inbound_scoped
 from workflows.events import outcome_from_dict
 from workflows.labels import (
     CASE_STATES,
@@ -53,7 +53,9 @@ def case_view(session: Session, viewer: Viewer, case: CaseRow, today: date) -> d
         ),
         "inbound": list(
             session.scalars(
-                select(InboundMessage).where(InboundMessage.case_id == case.id).order_by(InboundMessage.received_at)
+                inbound_scoped(select(InboundMessage), viewer)
+                .where(InboundMessage.case_id == case.id)
+                .order_by(InboundMessage.received_at)
             )
         ),
         "timers": list(

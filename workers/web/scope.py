@@ -1,7 +1,9 @@
 """The municipal boundary: the one place that decides what a console user may see and touch.
 
-Operators see everything. A municipal user sees the cases of their own municipality only, and
-the emails and inbound messages of those cases; anything else answers 404, exactly as if it did
+Operators see everything. A municipal user sees the cases of their own municipality only, the
+emails of those cases, and of their inbound mail only what came from a verified sender and is not
+quarantined (forged, spoofed or token-less mail is for operators, even when tied to such a case);
+anything else answers 404, exactly as if it did
 not exist, so ids of other municipalities reveal nothing. Every query of the console goes
 through ``scoped`` or one of the ``*_or_404`` helpers below.
 """
@@ -19,6 +21,7 @@ from schema.case_store import CaseActionError, CaseStore, OpenCase
 from schema.console_models import User
 from schema.models import CaseRow
 from schema.runtime_models import InboundMessage, OutboundEmail
+from workflows.states import InboundState
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -110,13 +113,21 @@ def email_or_404(session: Session, viewer: Viewer, email_id: int) -> OutboundEma
     return row
 
 
+def municipal_may_see(row: InboundMessage) -> bool:
+    """Mail a municipal user may see: from a verified sender (valid token for the case, DMARC pass) and not
+    quarantined. Anything else, even tied to a case of theirs, is for operators only."""
+    return row.sender_verified and row.state != InboundState.QUARANTINED
+
+
 def inbound_or_404(session: Session, viewer: Viewer, inbound_id: int, *, lock: bool = False) -> InboundMessage:
-    """An inbound message; a municipal user only gets those tied to a case of their municipality."""
+    """An inbound message; a municipal user only gets verified ones tied to a case of their municipality."""
     row = session.get(InboundMessage, inbound_id, with_for_update=lock)
     if row is None:
         raise not_found()
     if viewer.is_operator:
         return row
+    if not municipal_may_see(row):
+        raise not_found()
     case = session.get(CaseRow, row.case_id) if row.case_id is not None else None
     if case is None or not may_see(viewer, case.cbs_code):
         raise not_found()
@@ -124,7 +135,11 @@ def inbound_or_404(session: Session, viewer: Viewer, inbound_id: int, *, lock: b
 
 
 def inbound_scoped(query: S, viewer: Viewer) -> S:
-    """``query`` over ``inbound_messages`` limited to what ``viewer`` may see (joins ``cases``)."""
+    """``query`` over ``inbound_messages`` limited to what ``viewer`` may see (joins ``cases``): for a municipal
+    user, the verified, not quarantined mail of their municipality's cases (``municipal_may_see``)."""
     if viewer.is_operator:
         return query
-    return query.join(CaseRow, CaseRow.id == InboundMessage.case_id).where(CaseRow.cbs_code == viewer.cbs_code)
+    return query.join(CaseRow, CaseRow.id == InboundMessage.case_id).where(
+        CaseRow.cbs_code == viewer.cbs_code, InboundMessage.sender_verified.is_(True),
+        InboundMessage.state != InboundState.QUARANTINED,
+    )  # fmt: skip
