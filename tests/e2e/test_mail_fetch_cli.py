@@ -44,7 +44,7 @@ def env(pg_sessions: sessionmaker[Session], imap_server: ImapServer, user: str, 
     config = write_config(tmp_path / "koers.toml")
     with config.open("a", encoding="utf-8") as fh:
         fh.write(f'[mailbox]\nhost = "127.0.0.1"\nport = {imap_server.port}\nuser = "{user}"\n'
-                 f'authserv_id = "mx.provider.example"\nca_file = "{imap_server.ca_file}"\n')  # fmt: skip
+                 f'ca_file = "{imap_server.ca_file}"\n')  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
     return {**clean, "KOERS_DATABASE_URL": PG_URL, "KOERS_HOME": str(tmp_path), "KOERS_CONFIG": str(config),
             "KOERS_SECRET_KEY": "test-secret-key-of-at-least-32-bytes!", "KOERS_IMAP_PASSWORD": PASSWORD}  # fmt: skip

@@ -56,8 +56,8 @@ def user() -> str:
 
 @pytest.fixture
 def mailbox(imap_server: ImapServer, user: str) -> MailboxSettings:
-    return MailboxSettings(host="127.0.0.1", port=imap_server.port, user=user, authserv_id="mx.provider.example",
-                           ca_file=imap_server.ca_file, password=PASSWORD, poll_interval=3600.0)  # fmt: skip
+    return MailboxSettings(host="127.0.0.1", port=imap_server.port, user=user, ca_file=imap_server.ca_file,
+                           password=PASSWORD, poll_interval=3600.0)  # fmt: skip
 
 
 def fetcher(app: App, mailbox: MailboxSettings, store: MailboxStore | None = None, **kwargs: object) -> MailFetcher:

@@ -8,14 +8,16 @@ import pytest
 
 from workers.settings import ConfigError, Settings, load_settings
 
+RELAY = '[inbound]\nauthentication = "trusted-relay"\nauthserv_id = "mx.provider.example"\n'
 
-def settings_with(tmp_path: Path, mailbox: str, **env: str) -> Settings:
+
+def settings_with(tmp_path: Path, mailbox: str, inbound: str = RELAY, **env: str) -> Settings:
     config = tmp_path / "koers.toml"
-    config.write_text("[mailbox]\n" + mailbox, encoding="utf-8")
+    config.write_text(inbound + "[mailbox]\n" + mailbox, encoding="utf-8")
     return load_settings({"KOERS_HOME": str(tmp_path), "KOERS_CONFIG": str(config), **env})
 
 
-REQUIRED = 'host = "outlook.office365.com"\nuser = "zelfmelders@gemeente.example"\nauthserv_id = "mx.example"\n'
+REQUIRED = 'host = "outlook.office365.com"\nuser = "zelfmelders@gemeente.example"\n'
 
 
 def test_defaults_are_tls_on_993_idle_and_the_password_from_the_environment(tmp_path: Path) -> None:
@@ -51,8 +53,15 @@ def test_a_wrong_key_is_named(tmp_path: Path, extra: str, named: str) -> None:
         settings_with(tmp_path, REQUIRED + extra)
 
 
-@pytest.mark.parametrize("missing", ["host", "user", "authserv_id"])
-def test_host_user_and_the_providers_authserv_id_are_required(tmp_path: Path, missing: str) -> None:
+@pytest.mark.parametrize("missing", ["host", "user"])
+def test_host_and_user_are_required(tmp_path: Path, missing: str) -> None:
     lines = "".join(line + "\n" for line in REQUIRED.splitlines() if not line.startswith(missing))
     with pytest.raises(ConfigError, match=f"mailbox.{missing} ontbreekt"):
         settings_with(tmp_path, lines)
+
+
+@pytest.mark.parametrize("inbound", ["", '[inbound]\nauthentication = "verify"\n'])
+def test_mailbox_mode_requires_trusting_only_the_providers_authentication_results(tmp_path: Path,
+                                                                                  inbound: str) -> None:  # fmt: skip
+    with pytest.raises(ConfigError, match='vereist \\[inbound\\] authentication = "trusted-relay"'):
+        settings_with(tmp_path, REQUIRED, inbound=inbound)
