@@ -69,7 +69,12 @@ def parse_mailbox(table: dict[str, Any]) -> MailboxSettings:
         values["ca_file"] = Path(str(table["ca_file"]))
     if "poll_interval" in table:
         values["poll_interval"] = _seconds(table["poll_interval"])
-    return MailboxSettings(**values)
+    settings = MailboxSettings(**values)
+    if len({settings.inbox, settings.processed, settings.quarantine}) < 3:
+        # A message moved into the folder it is read from would come back with a new UID, and be read again.
+        raise MailboxConfigError("mailbox.inbox, mailbox.processed en mailbox.quarantine moeten drie verschillende "
+                                 "mappen zijn")  # fmt: skip
+    return settings
 
 
 def _flag(table: dict[str, Any], key: str, default: bool) -> bool:

@@ -47,6 +47,7 @@ def test_without_the_section_there_is_no_mailbox(tmp_path: Path) -> None:
     ('tls = "ja"\n', "mailbox.tls"),
     ('port = 0\n', "mailbox.port"),
     ('poll_interval = "5 werkdagen"\n', "mailbox.poll_interval"),
+    ('processed = "INBOX"\n', "drie verschillende mappen"),
 ])  # fmt: skip
 def test_a_wrong_key_is_named(tmp_path: Path, extra: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named):
