@@ -12,8 +12,9 @@ For each message in the inbox, oldest first:
    run; a crash after it leaves it in the inbox with its key stored, which is case 1.
 
 What a stored message means is decided by the reply processor, as for the gateway's mail: for
-mail from the mailbox only the provider's ``Authentication-Results`` (``[mailbox] authserv_id``)
-counts. Logs carry UIDs, ids and sizes: never an address, a subject or a line of the message.
+mail from the mailbox only the provider's ``Authentication-Results`` counts (trusted-relay, with the
+provider's authserv-id in ``[inbound]``). Logs carry UIDs, ids and sizes: never an address, a subject
+or a line of the message.
 """
 
 from __future__ import annotations

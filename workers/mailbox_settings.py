@@ -1,10 +1,13 @@
 """The ``[mailbox]`` section: where ``koers mail-fetch`` reads replies (mailbox mode).
 
 Mailbox mode exists for organisations whose mail runs in Microsoft 365, Exchange or another
-hosted service and that will not point an MX at Koers: staff reply to an address in their own
-domain, the provider checks SPF, DKIM and DMARC and writes its verdict into an
+hosted service and that will not point an MX at Koers: the reply addresses are delivered into a
+mailbox there, the provider checks SPF, DKIM and DMARC and writes its verdict into an
 ``Authentication-Results`` header under its own authserv-id, and Koers reads the mailbox over
-IMAP. Only that header is trusted (the trusted-relay rule), so ``authserv_id`` is required.
+IMAP. Only that header may be trusted, which is the trusted-relay rule: so ``[mailbox]`` requires
+``[inbound] authentication = "trusted-relay"`` with the provider's ``authserv_id``. One rule for
+all received mail, defined once (``[inbound]``): a message from the mailbox is never judged by
+another rule than the one that says who vouches for it.
 
 The password is never in the config file (it would end up in backups and repositories): it comes
 from ``KOERS_IMAP_PASSWORD``, read by ``workers.settings`` like every other variable.
@@ -16,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from messaging.sender_auth import AuthMode
+from workers.mail_settings import InboundConfig
 from workflows.durations import DurationError, parse_duration
 
 PASSWORD_VARIABLE = "KOERS_IMAP_PASSWORD"  # noqa: S105  (the name of the variable, not a password)
-_KEYS = {"host", "port", "tls", "ca_file", "user", "inbox", "processed", "quarantine", "poll_interval", "idle",
-         "authserv_id"}  # fmt: skip
-_REQUIRED = ("host", "user", "authserv_id")
+_KEYS = {"host", "port", "tls", "ca_file", "user", "inbox", "processed", "quarantine", "poll_interval", "idle"}
+_REQUIRED = ("host", "user")
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,6 @@ class MailboxSettings:
 
     host: str
     user: str
-    authserv_id: str  # the provider's: the only Authentication-Results header trusted for mail from here
     port: int = 993
     tls: bool = True  # implicit TLS (IMAPS); a plain connection must be asked for explicitly
     ca_file: Path | None = None  # a CA bundle for a server whose certificate the system does not know
@@ -51,8 +54,12 @@ class MailboxConfigError(ValueError):
     """A ``[mailbox]`` key is wrong; the message names it (``workers.settings`` turns it into a ConfigError)."""
 
 
-def parse_mailbox(table: dict[str, Any]) -> MailboxSettings:
+def parse_mailbox(table: dict[str, Any], inbound: InboundConfig) -> MailboxSettings:
     """Check and convert the ``[mailbox]`` table; the password is added by ``load_settings``."""
+    if inbound.authentication is not AuthMode.TRUSTED_RELAY:
+        raise MailboxConfigError('[mailbox] (postvakmodus) vereist [inbound] authentication = "trusted-relay", '
+                                 "met als authserv_id de id die de mailprovider in Authentication-Results "
+                                 "schrijft")  # fmt: skip
     if "password" in table:
         raise MailboxConfigError(f"mailbox.password hoort niet in het configuratiebestand: zet {PASSWORD_VARIABLE}")
     for key in table:

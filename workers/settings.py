@@ -184,7 +184,7 @@ def _parse_config(data: dict[str, Any]) -> dict[str, Any]:
     out["municipalities"] = municipalities
     if "mailbox" in data:
         try:
-            out["mailbox"] = parse_mailbox(data["mailbox"])
+            out["mailbox"] = parse_mailbox(data["mailbox"], out["inbound"])
         except MailboxConfigError as exc:
             raise ConfigError(str(exc)) from exc
     return out
