@@ -73,18 +73,20 @@ def relayed(raw: bytes, domain: str, dmarc: str = "pass") -> bytes:
 
 
 def write_config(path: Path, *, scheduler: Mapping[str, str] | None = None, timers: Mapping[str, str] | None = None,
-                 inbound_listen: str | None = None) -> Path:  # fmt: skip
+                 inbound_listen: str | None = None, inbound: Mapping[str, str] | None = None) -> Path:  # fmt: skip
     """A ``KOERS_CONFIG`` with the addresses of ``fast_settings``; ``[scheduler]`` and ``[timers]`` as given
-    (ISO 8601 durations or working days), Koers' defaults otherwise."""
+    (ISO 8601 durations or working days), Koers' defaults otherwise. ``inbound`` replaces the test relay's
+    ``[inbound]`` keys (values as TOML text, e.g. ``{"authentication": '"verify"'}``)."""
     from schema.reference import iter_municipalities
 
     lines = []
     for section, values in (("scheduler", scheduler), ("timers", timers)):
         if values:
             lines += [f"[{section}]", *(f'{key} = "{value}"' for key, value in values.items())]
-    lines += ["[inbound]", 'authentication = "trusted-relay"', f'authserv_id = "{RELAY_ID}"',
-              f"max_connections_per_ip = {TEST_INBOUND.max_connections_per_ip}",
-              f"max_messages_per_minute = {TEST_INBOUND.max_messages_per_minute}"]  # fmt: skip
+    relay = {"authentication": '"trusted-relay"', "authserv_id": f'"{RELAY_ID}"',
+             "max_connections_per_ip": str(TEST_INBOUND.max_connections_per_ip),
+             "max_messages_per_minute": str(TEST_INBOUND.max_messages_per_minute)}  # fmt: skip
+    lines += ["[inbound]", *(f"{key} = {value}" for key, value in (inbound if inbound is not None else relay).items())]
     if inbound_listen:
         lines += [f'listen = "{inbound_listen}"']
     for province, address in COORDINATORS.items():

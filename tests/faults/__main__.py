@@ -34,7 +34,7 @@ def table(rows: list[Row]) -> str:
 
 def _figures(row: Row) -> str:
     keep = ("kills", "crashes", "in_review", "outage_s", "retried", "failed_5xx", "leaders", "hostile", "fuzzed",
-            "gateway_kills", "markers_found", "refused_at_smtp")  # fmt: skip
+            "gateway_kills", "markers_found", "refused_at_smtp", "clients", "stored")  # fmt: skip
     return ", ".join(f"{k}={row.figures[k]}" for k in keep if k in row.figures)
 
 

@@ -87,7 +87,8 @@ class Harness:
     """Everything one scenario runs against; use as a context manager so that ``close()`` always runs."""
 
     def __init__(self, services: PrivateServices, name: str, *, timers: dict[str, str] | None = None,
-                 windows: Mapping[str, float] | None = None, verbose: bool = False) -> None:  # fmt: skip
+                 windows: Mapping[str, float] | None = None, verbose: bool = False,
+                 inbound: Mapping[str, str] | None = None) -> None:  # fmt: skip
         self.services = services
         self.name = name
         self.windows = windows
@@ -99,7 +100,7 @@ class Harness:
         self.vhost = f"koers_{name}"
         self.gateway_port = free_port()
         self.config = write_config(self.dir / "koers.toml", scheduler=SCHEDULER, timers=timers,
-                                   inbound_listen=f"127.0.0.1:{self.gateway_port}")  # fmt: skip
+                                   inbound_listen=f"127.0.0.1:{self.gateway_port}", inbound=inbound)  # fmt: skip
         self.procs: list[Proc] = []
         self.started_at = time.monotonic()
         self.timeline: dict[str, float] = {}

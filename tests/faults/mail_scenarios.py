@@ -241,8 +241,8 @@ def _hostile_gateway(h: Harness, manifest: dict[str, Any], cases: list[tuple[int
             data = re.sub(rb"Message-ID: <hostile-", b"Message-ID: <hostile-%d-" % n, data, count=1)
         deliveries.append(Delivery(data, rcpt, sender))
         labels.append((f"gateway:{name}", _allowed(manifest[name], filled=b"{{reply_to}}" not in data)))
-    big = Delivery(b"From: a@gm0080.example\r\nSubject: groot\r\n\r\n" + b"x" * (11 * 1024 * 1024), "zelfmelders@koers.example",
-                   "a@gm0080.example")  # fmt: skip
+    big = Delivery(b"From: a@gm0080.example\r\nSubject: groot\r\n\r\n" + b"x" * (11 * 1024 * 1024),
+                   "zelfmelders@koers.example", "a@gm0080.example")  # fmt: skip
     deliveries.append(big)
     labels.append(("gateway:oversize", ()))
     done = _send_all(h.gateway_port, deliveries, threads=4)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tests.faults import hostile_sender as hostile
 from tests.faults import mail_scenarios as m
 from tests.faults import scenarios as s
 
@@ -58,6 +59,7 @@ REDUCED: Plan = {
     "gateway_kill": (m.gateway_kill, {"cases": 100, "kills": 2}),
     "fuzz_and_hostile": (m.fuzz_and_hostile, {"records": 1000}),
     "privacy_canaries": (m.privacy_canaries, {"cases": 120}),
+    "hostile_sender": (hostile.hostile_sender, {"cases": 20, "messages": 70, "clients": 14, "oversized": 1}),
 }
 
 FULL: Plan = {
@@ -76,4 +78,5 @@ FULL: Plan = {
     "fuzz_and_hostile [D1]": (m.fuzz_and_hostile, {"records": 1000}),
     "privacy_canaries [D2]": (m.privacy_canaries, {"cases": 300}),
     "privacy_canaries_verbose [D6]": (m.privacy_canaries, {"cases": 100, "verbose": True, "misplaced": False}),
+    "hostile_sender": (hostile.hostile_sender, {"cases": 100, "messages": 520, "clients": 50, "oversized": 5}),
 }

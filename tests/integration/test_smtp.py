@@ -16,14 +16,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
+import dkim
 import pytest
 
+from messaging.dkim_signing import DkimSigner
 from messaging.email_message import OutgoingEmail, to_mime
 from messaging.render import LetterData, NotificationData, Renderer
 from messaging.smtp import (
     AmbiguousDeliveryError,
     MailError,
     PermanentMailError,
+    SendEnvelope,
     SmtpMailer,
     SmtpTarget,
     SpoolMailer,
@@ -31,6 +34,7 @@ from messaging.smtp import (
     classify_error,
     make_mailer,
 )
+from testkit.mail_dns import DkimKey
 from testkit.processes import free_port
 from testkit.smtp_sink import SmtpSink
 from tests.conftest import service_unavailable
@@ -433,3 +437,40 @@ def test_an_unrelated_exception_is_not_a_mail_error() -> None:
 def test_make_mailer_spools_without_an_smtp_url(tmp_path: Path) -> None:
     assert isinstance(make_mailer(None, tmp_path), SpoolMailer)
     assert isinstance(make_mailer("smtp://relay.example:2525", tmp_path), SmtpMailer)
+
+
+# Envelope, per-recipient TLS and DKIM (issue 10)
+
+
+def test_each_message_goes_out_with_its_own_envelope_sender(sink: SmtpSink, mailer: SmtpMailer) -> None:
+    verp = "bounce+42-aaaaaaaaaaaaaaaaaaaaaaaaaa@antwoord.koers.example"
+    mailer.send(message(1), SendEnvelope(sender=verp))
+    mailer.send(message(2))
+    assert [m.envelope_from for m in sink.messages] == [verp, "zelfmelders@koers.example"]
+
+
+def test_a_municipality_that_requires_tls_is_never_sent_to_in_clear_text(sink: SmtpSink, mailer: SmtpMailer) -> None:
+    # The relay offers no STARTTLS (as one that drops it would): refused visibly, not sent in plain text.
+    with pytest.raises(TransientMailError, match="TLS is vereist"):
+        mailer.send(message(1), SendEnvelope(require_tls=True))
+    mailer.send(message(2))  # other recipients on the same relay are not held back
+    assert [m.data.count(b"zm-000002") > 0 for m in sink.messages] == [True]
+
+
+def test_outgoing_mail_is_dkim_signed_and_the_signature_verifies(sink: SmtpSink, tmp_path: Path) -> None:
+    key = DkimKey("koers.example")
+    (tmp_path / "dkim.pem").write_bytes(key.private_pem)
+    signer = DkimSigner.from_file("koers", "koers.example", tmp_path / "dkim.pem")
+    SmtpMailer(sink.url, signer=signer).send(message(1))
+    SpoolMailer(tmp_path / "spool", signer=signer).send(message(2), SendEnvelope(sender="bounce+2-x@a.example"))
+
+    def txt(name: bytes, timeout: int = 5) -> bytes:
+        return key.record.encode() if name == key.dns_name.encode() + b"." else b""
+
+    spooled = next((tmp_path / "spool").glob("*.eml")).read_bytes()
+    assert spooled.startswith(b"Return-Path: <bounce+2-x@a.example>\r\nDKIM-Signature: ")
+    for data in (sink.messages[0].data, spooled.split(b"\r\n", 1)[1]):
+        assert dkim.verify(data, dnsfunc=txt)
+        assert not dkim.verify(data.replace(b"Herinnering", b"Herinnerinf"), dnsfunc=txt)  # tampering shows
+    with pytest.raises(ValueError, match="dkim_key"):
+        DkimSigner("koers", "koers.example", b"not a key")

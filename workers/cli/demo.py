@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from messaging.sender_auth import AuthMode
 from schema import migrate
 from schema.models import CaseRow, MunicipalityRow
 from schema.reference_sync import sync_reference_data
@@ -29,8 +30,9 @@ from workers.bootstrap import App, bootstrap
 from workers.cli.intake import ingest_file, print_summary
 from workers.cli.processes import configure_logging
 from workers.demo import MISSING_EXTRA, has_faker
-from workers.demo.staff_simulation import StaffSimulation
+from workers.demo.staff_simulation import DEMO_RELAY, StaffSimulation
 from workers.intake import LOCAL
+from workers.mail_settings import InboundConfig
 from workers.report_export import report_text
 from workers.runner import Running, start, wait_for_signal
 from workers.services import secret_key
@@ -51,10 +53,18 @@ DEMO_TIMERS = {"first_reminder": "PT5S", "second_reminder": "PT10S", "escalate_a
 _AT_REST = (CaseState.NEEDS_ROUTING, CaseState.ESCALATED, CaseState.CLOSED)
 
 
+# The demo plays the municipalities' mail relay too: its staff's replies carry the relay's
+# Authentication-Results (DMARC pass), which the gateway on 127.0.0.1 trusts in trusted-relay mode.
+# The same rules as in production decide; only who vouches for the sender is simulated.
+DEMO_INBOUND = InboundConfig(authentication=AuthMode.TRUSTED_RELAY, authserv_id=DEMO_RELAY,
+                             max_connections_per_ip=100, max_messages_per_minute=100_000)  # fmt: skip
+
+
 def _demo_app(seed: int | None) -> tuple[App, int]:
     settings = load_settings()
     timers = dict(settings.timers) | {k: parse_duration(v) for k, v in DEMO_TIMERS.items()}
-    settings = replace(settings, timers=timers, sweep_interval=0.5, relay_interval=0.2, reconcile_interval=5.0)
+    settings = replace(settings, timers=timers, sweep_interval=0.5, relay_interval=0.2, reconcile_interval=5.0,
+                       inbound=DEMO_INBOUND)  # fmt: skip
     if settings.database_url.startswith("sqlite"):
         folder = settings.home / "demo"
         folder.mkdir(parents=True, exist_ok=True)
@@ -81,6 +91,8 @@ def demo(count: int, seed: int | None, max_wait: int, console: bool, verbose: bo
     app, seed = _demo_app(seed)
     click.echo(f"Koers demo — database {app.engine.url.render_as_string(hide_password=True)}")
     click.echo("Termijnen in seconden: " + ", ".join(f"{k} {app.settings.timers[k]}" for k in DEMO_TIMERS))
+    click.echo(f"Antwoorden via de mail-gateway; afzenders gecontroleerd door een gesimuleerde relay ({DEMO_RELAY}, "
+               "trusted-relay)")  # fmt: skip
     migrate.upgrade(app.engine)
     with app.sessions.begin() as session:
         sync_reference_data(session)

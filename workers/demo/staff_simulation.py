@@ -5,7 +5,9 @@ Shares follow the region's 2019 figures (response to the letter ~41% in Groninge
 answer the notification, some only after a reminder, some never (those cases escalate); some
 answer in two steps (contact first, actions after the follow-up), some from an HTML-only client,
 some with typos, a few unreadably (they are asked back). Each reply goes through the gateway
-like any other mail, from an address of the municipality, to the case's signed Reply-To address.
+like any other mail, from an address of the municipality, to the case's signed Reply-To address,
+with the ``Authentication-Results`` of the municipality's mail relay (``DEMO_RELAY``): the demo runs
+the gateway in trusted-relay mode and plays that relay, which would check SPF, DKIM and DMARC.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from workers.settings import Settings
 from workflows.commands import EmailKind
 from workflows.model import Answer, ContactForm, Outcome
 from workflows.states import EmailState
+
+DEMO_RELAY = "relay.demo.koers.example"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ def compose_reply(settings: Settings, secret: bytes, case: CaseRow, notification
     sender = f"medewerker@{domain}"
     to = reply_address(secret, case.id, case.cbs_code or "", settings.reply_domain)
     message = EmailMessage()
+    message["Authentication-Results"] = (f"{DEMO_RELAY}; spf=pass smtp.mailfrom={domain}; "
+                                         f"dmarc=pass header.from={domain}")
     message["From"] = f"Medewerker Zelfmelders <{sender}>"
     message["To"] = to
     message["Subject"] = f"RE: [ZM-{case.id:06d}] Zelfmelder"
