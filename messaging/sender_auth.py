@@ -32,7 +32,9 @@ from enum import StrEnum
 import authres
 from authres.core import AuthResError
 
-__all__ = ["AuthMode", "AuthVerdict", "TrustPolicy", "authenticate", "trusted_results"]
+from messaging.inbound import parse_message
+
+__all__ = ["AuthMode", "AuthVerdict", "TrustPolicy", "authenticate", "authenticate_stored", "trusted_results"]
 
 _MAX_HEADER = 8_000
 _AUTHSERV_ID = re.compile(r"^\s*(?:\([^()]*\)\s*)*([^\s;()]+)")
@@ -88,6 +90,17 @@ def authenticate(*, policy: TrustPolicy, from_address: str | None, header_result
         source = "de gateway" if policy.mode is AuthMode.VERIFY else f"de relay ({policy.authserv_id})"
         return AuthVerdict(False, f"afzender niet gecontroleerd: geen authenticatieresultaat van {source}", domain)
     return _judge_dmarc(results, domain)
+
+
+def authenticate_stored(raw: bytes, *, policy: TrustPolicy, smtp_results: str | None,
+                        reply_from: Sequence[str]) -> AuthVerdict:  # fmt: skip
+    """``authenticate`` for a stored raw message (gateway, import or mailbox) and its stored SMTP-time results.
+
+    Raises ``messaging.inbound.MessageTooLargeError`` above the stored size limit, as ``parse_message`` does.
+    """
+    message = parse_message(raw)
+    return authenticate(policy=policy, from_address=message.from_address, smtp_results=smtp_results,
+                        header_results=message.authentication_results, reply_from=reply_from)  # fmt: skip
 
 
 def trusted_results(policy: TrustPolicy, header_results: Sequence[str],

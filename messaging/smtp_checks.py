@@ -94,7 +94,10 @@ def _spf(ip: str, mail_from: str, helo: str) -> SPFAuthenticationResult:
 
 def _dkim(raw: bytes, from_domain: str | None) -> DKIMAuthenticationResult:
     """The signature that counts: an aligned pass first, then any pass, else the first failure."""
-    count = sum(1 for name, _ in dkim.rfc822_parse(raw)[0] if name.lower() == b"dkim-signature")
+    try:
+        count = sum(1 for name, _ in dkim.rfc822_parse(raw)[0] if name.lower() == b"dkim-signature")
+    except Exception:  # noqa: BLE001 - headers no parser can split carry no signature we could verify
+        return DKIMAuthenticationResult(result="permerror")
     if count == 0:
         return DKIMAuthenticationResult(result="none")
     outcomes = [_verify_one(raw, index) for index in range(min(count, MAX_SIGNATURES))]

@@ -13,6 +13,7 @@ or status code reading it from another thread.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import threading
 import time
 from collections import defaultdict, deque
@@ -71,8 +72,19 @@ class ClientLimits:
 
 
 def peer_ip(peer: Any) -> str:
-    """The IP address of an asyncio ``peername`` (a tuple for TCP), or ``"unknown"``."""
-    return str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+    """The IP address of an asyncio ``peername`` (a tuple for TCP), or ``"unknown"``.
+
+    An IPv4 client on a dual-stack socket (``::ffff:192.0.2.1``) is its IPv4 address: limits, relay networks
+    and SPF must see one host as one address.
+    """
+    if not isinstance(peer, tuple) or not peer:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+    except ValueError:
+        return "unknown"
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return str(mapped or address)
 
 
 class LimitedSMTP(SMTP):

@@ -143,6 +143,7 @@ def _review_and_dead_letter(app: App, running: Running) -> tuple[int, int]:
             kind="reply",
             case_id=case.id,
             from_address="anne@leeuwarden.example",
+            sender_verified=True,  # as the reply processor leaves a reply it asked back about
             reason="Contact: waarde niet te lezen",
             details={
                 "problems": [

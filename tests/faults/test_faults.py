@@ -138,8 +138,8 @@ def test_the_gateway_in_verbose_mode_logs_no_message_content(services: PrivateSe
     with Harness(services, "probe_d6", verbose=True) as h:
         gateway = h.gateway()
         note = b"Toelichting: " + mail_scenarios.NOTE.encode()
-        mail = b"From: a@gm0080.example\r\nTo: x@antwoord.koers.example\r\nSubject: t\r\n\r\n" + note + b"\r\n"
-        sent = deliver(h.gateway_port, Delivery(mail, "x@antwoord.koers.example", "a@gm0080.example"))
+        mail = b"From: a@gm0080.example\r\nTo: zelfmelders@koers.example\r\nSubject: t\r\n\r\n" + note + b"\r\n"
+        sent = deliver(h.gateway_port, Delivery(mail, "zelfmelders@koers.example", "a@gm0080.example"))
 
         assert sent.code == 250
         assert mail_scenarios.NOTE not in gateway.output()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from messaging.sender_auth import AuthMode, TrustPolicy, authenticate
+from messaging.sender_auth import AuthMode, TrustPolicy, authenticate, authenticate_stored
 from messaging.verp import bounce_address, find_bounce_claim, parse_bounce_address
 
 RELAY = TrustPolicy(AuthMode.TRUSTED_RELAY, "mx.leeuwarden.nl")
@@ -94,6 +94,14 @@ def test_in_verify_mode_only_the_gateways_stored_result_counts() -> None:
     verdict = authenticate(policy=VERIFY, from_address=SENDER, header_results=[own], smtp_results=failed,
                            reply_from=DOMAINS)  # fmt: skip
     assert not verdict.passed and "DMARC fail" in verdict.reason
+
+
+def test_a_stored_raw_message_is_judged_by_the_same_rules() -> None:
+    raw = (f"Authentication-Results: {FAIL}\r\nAuthentication-Results: {PASS}\r\nFrom: Anne <{SENDER}>\r\n"
+           "Subject: Re: zaak\r\n\r\nContact: ja\r\n").encode()  # fmt: skip
+    assert not authenticate_stored(raw, policy=RELAY, smtp_results=None, reply_from=DOMAINS).passed
+    relayed = f"Authentication-Results: {PASS}\r\n".encode() + raw
+    assert authenticate_stored(relayed, policy=RELAY, smtp_results=None, reply_from=DOMAINS).passed
 
 
 def test_verp_addresses_name_one_email_and_cannot_be_forged() -> None:
