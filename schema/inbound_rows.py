@@ -61,9 +61,12 @@ def store_received(session: Session, raw: bytes, *, source: InboundSource | str,
     return row.id
 
 
-def stored_from_mailbox(session: Session, mailbox_key: str) -> int | None:
-    """The id of the message stored from this mailbox location, if it was stored."""
-    return session.scalar(select(INBOUND.c.id).where(INBOUND.c.mailbox_key == mailbox_key))
+def stored_from_mailbox(session: Session, mailbox_keys: Sequence[str]) -> dict[str, int]:
+    """The ids of the messages stored from these mailbox locations, by key (keys not stored are absent)."""
+    if not mailbox_keys:
+        return {}
+    found = session.execute(select(INBOUND.c.mailbox_key, INBOUND.c.id).where(INBOUND.c.mailbox_key.in_(mailbox_keys)))
+    return {str(key): int(inbound_id) for key, inbound_id in found}
 
 
 def lock(session: Session, inbound_id: int) -> InboundMessage | None:

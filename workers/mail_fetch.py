@@ -68,9 +68,10 @@ class MailboxStore:
         self._sessions = sessions
         self._clock = clock
 
-    def stored(self, key: str) -> int | None:
+    def stored(self, keys: list[str]) -> dict[str, int]:
+        """Which of these keys are stored already, with their messages' ids."""
         with self._sessions() as session:
-            return inbound_rows.stored_from_mailbox(session, key)
+            return inbound_rows.stored_from_mailbox(session, keys)
 
     def store(self, raw: bytes, key: str) -> int:
         """The new message's id; another fetcher's, when it stored the same message first."""
@@ -79,7 +80,7 @@ class MailboxStore:
                 return store_inbound(session, raw, source=InboundSource.IMAP, envelope_from=None, envelope_to=[],
                                      now=self._clock(), mailbox_key=key)  # fmt: skip
         except IntegrityError:
-            earlier = self.stored(key)
+            earlier = self.stored([key]).get(key)
             if earlier is None:
                 raise
             return earlier
@@ -120,31 +121,41 @@ class MailFetcher:
         return total
 
     def drain(self, box: Mailbox) -> FetchCounts:
-        """Take every message of the inbox; each one leaves it (or the call raises), so this ends."""
+        """Take every message of the inbox; each one leaves it (or the call raises), so this ends.
+
+        Per look at the inbox (up to ``BATCH`` messages): one query for the keys already stored, each
+        new message stored in its own commit, then one ``MOVE`` per folder for all of them (a move
+        costs the server an fsync: one per message would take most of the time). A crash before the
+        moves leaves stored messages in the inbox, which the next look finds stored and only moves.
+        """
         total = FetchCounts()
         while True:
             waiting = box.waiting()
+            stored = self._store.stored([item.key for item in waiting])
+            moves: dict[str, list[int]] = {self._settings.processed: [], self._settings.quarantine: []}
             for item in waiting:
-                total.add(self._take(box, item))
+                folder, counts = self._take(box, item, stored.get(item.key))
+                moves[folder].append(item.uid)
+                total.add(counts)
+            for folder, uids in moves.items():
+                if uids:
+                    box.move(uids, folder)
             if len(waiting) < BATCH:
                 return total
 
-    def _take(self, box: Mailbox, item: Waiting) -> FetchCounts:
-        earlier = self._store.stored(item.key)
+    def _take(self, box: Mailbox, item: Waiting, earlier: int | None) -> tuple[str, FetchCounts]:
+        """Store ``item`` unless it is stored already or refused; the folder it goes to, and what was done."""
         if earlier is not None:
-            box.move(item.uid, self._settings.processed)
-            log.info("mailbox uid %d was stored as inbound %d before; moved now", item.uid, earlier)
-            return FetchCounts(already_stored=1)
+            log.info("mailbox uid %d was stored as inbound %d before; moving it now", item.uid, earlier)
+            return self._settings.processed, FetchCounts(already_stored=1)
         raw = self._read(box, item)
         if raw is None or len(raw) > MAX_MESSAGE_BYTES:
             reason = "too large" if item.size > MAX_MESSAGE_BYTES or raw else "unreadable"
-            box.move(item.uid, self._settings.quarantine)
             log.warning("mailbox uid %d (%d bytes) quarantined before storing: %s", item.uid, item.size, reason)
-            return FetchCounts(quarantined=1)
+            return self._settings.quarantine, FetchCounts(quarantined=1)
         inbound_id = self._store.store(raw, item.key)
-        box.move(item.uid, self._settings.processed)
         log.info("mailbox uid %d stored as inbound %d (%d bytes)", item.uid, inbound_id, len(raw))
-        return FetchCounts(stored=1)
+        return self._settings.processed, FetchCounts(stored=1)
 
     def _read(self, box: Mailbox, item: Waiting) -> bytes | None:
         """The message, unless it is too large or broke the connection too often (then None: quarantine)."""

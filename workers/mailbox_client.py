@@ -110,16 +110,16 @@ class Mailbox:
         body = found.get(b"BODY[]")
         return bytes(body) if body else None
 
-    def move(self, uid: int, folder: str) -> None:
-        with _translated(self._settings, f"bericht verplaatsen naar {folder}"):
+    def move(self, uids: list[int], folder: str) -> None:
+        with _translated(self._settings, f"berichten verplaatsen naar {folder}"):
             if self._client.has_capability("MOVE"):
-                self._client.move([uid], folder)
+                self._client.move(uids, folder)
                 return
-            # RFC 6851's fallback: copy, flag, expunge only this UID where the server can.
-            self._client.copy([uid], folder)
-            self._client.add_flags([uid], [DELETED], silent=True)
+            # RFC 6851's fallback: copy, flag, expunge only these UIDs where the server can.
+            self._client.copy(uids, folder)
+            self._client.add_flags(uids, [DELETED], silent=True)
             if self._client.has_capability("UIDPLUS"):
-                self._client.uid_expunge([uid])
+                self._client.uid_expunge(uids)
             else:
                 self._client.expunge()
 

@@ -124,11 +124,11 @@ class MoveDiesOnce:
         with Mailbox.open(settings) as box:
             real_move = box.move
 
-            def move(uid: int, folder: str) -> None:
+            def move(uids: list[int], folder: str) -> None:
                 if not self.failed:
                     self.failed = True
                     raise MailboxError("verbinding verbroken na het opslaan")
-                real_move(uid, folder)
+                real_move(uids, folder)
 
             box.move = move  # type: ignore[method-assign]
             yield box
