@@ -7,6 +7,7 @@ change; an action that does not fit the case (closed, not started, wrong stage) 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -222,5 +223,5 @@ def test_message_ids_count_the_emails_of_their_kind(app: App, store: CaseStore) 
         second = case.queue_email(Email(EmailKind.CONFIRMATION, Recipient.SENDER, "a@x.example", "r", "s"), NOW)
     with app.sessions() as session:
         ids = {e.id: e.message_id for e in session.scalars(select(OutboundEmail).where(OutboundEmail.case_id == case_id))}
-    assert ids[first].endswith(f"{case_id:06d}.confirmation.1@koers.example>")
-    assert ids[second].endswith(f"{case_id:06d}.confirmation.2@koers.example>")
+    assert re.fullmatch(rf"<zm-{case_id:06d}\.confirmation\.1\.[a-z2-7]{{16}}@koers\.example>", ids[first])
+    assert re.fullmatch(rf"<zm-{case_id:06d}\.confirmation\.2\.[a-z2-7]{{16}}@koers\.example>", ids[second])
