@@ -69,12 +69,12 @@ class ImapServer:
         path = self.folder / "dovecot.log"
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
-    def damage_oldest(self, user: str) -> None:
-        """Cut the oldest message's file in half on disk, as a damaged mail store would have it."""
+    def damage_only_message(self, user: str) -> None:
+        """Cut the mailbox's one message file in half on disk, as a damaged mail store would have it."""
         maildir = self.folder / "home" / user / "Maildir"
-        oldest = sorted([*maildir.glob("new/*"), *maildir.glob("cur/*")], key=lambda p: p.name)[0]
-        data = oldest.read_bytes()
-        oldest.write_bytes(data[: len(data) // 2])
+        (only,) = [*maildir.glob("new/*"), *maildir.glob("cur/*")]
+        data = only.read_bytes()
+        only.write_bytes(data[: len(data) // 2])
 
     def stop(self) -> None:
         self.proc.stop()

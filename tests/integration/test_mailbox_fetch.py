@@ -188,8 +188,8 @@ def test_a_damaged_message_the_server_cannot_hand_out_goes_to_quarantine_and_doe
     app: App, mailbox: MailboxSettings, imap_server: ImapServer, user: str
 ) -> None:
     imap_server.deliver(user, message(1))
+    imap_server.damage_only_message(user)
     imap_server.deliver(user, message(2))
-    imap_server.damage_oldest(user)
 
     counts = fetcher(app, mailbox).fetch_once()
 
