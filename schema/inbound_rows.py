@@ -41,20 +41,32 @@ def _clean(text: str | None, limit: int = 300) -> str | None:
 
 def store_received(session: Session, raw: bytes, *, source: InboundSource | str, envelope_from: str | None,
                    envelope_to: Sequence[str], now: datetime, nudge: tuple[str, str],
-                   smtp: SmtpSeen | None = None) -> int:  # fmt: skip
+                   smtp: SmtpSeen | None = None, mailbox_key: str | None = None) -> int:  # fmt: skip
     """Keep ``raw`` as received (with what the gateway saw of the sender), and queue the message that gets
-    it read; returns its id."""
+    it read; returns its id.
+
+    ``mailbox_key`` (mailbox mode) is unique: storing the same mailbox message twice fails on commit.
+    """
     seen = smtp or SmtpSeen()
     row = InboundMessage(
         received_at=now, source=str(source), envelope_from=_clean(envelope_from),
         envelope_to=[_clean(a) for a in envelope_to][:20], raw=raw, size=len(raw),
         state=InboundState.RECEIVED.value, details={}, peer_ip=_clean(seen.peer_ip, 64),
         helo=_clean(seen.helo, 255), smtp_auth=_clean(seen.auth_results, 4000), sender_verified=False,
+        mailbox_key=mailbox_key,
     )  # fmt: skip
     session.add(row)
     session.flush()
     outbox.enqueue(session, *nudge, [(row.id,)], now)
     return row.id
+
+
+def stored_from_mailbox(session: Session, mailbox_keys: Sequence[str]) -> dict[str, int]:
+    """The ids of the messages stored from these mailbox locations, by key (keys not stored are absent)."""
+    if not mailbox_keys:
+        return {}
+    found = session.execute(select(INBOUND.c.mailbox_key, INBOUND.c.id).where(INBOUND.c.mailbox_key.in_(mailbox_keys)))
+    return {str(key): int(inbound_id) for key, inbound_id in found}
 
 
 def lock(session: Session, inbound_id: int) -> InboundMessage | None:

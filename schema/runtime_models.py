@@ -123,7 +123,7 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(TS, index=True)
-    source: Mapped[str] = mapped_column(String(20))  # smtp | import
+    source: Mapped[str] = mapped_column(String(20))  # smtp | import | imap
     envelope_from: Mapped[str | None] = mapped_column(String(300))
     envelope_to: Mapped[list[Any]]
     raw: Mapped[bytes] = mapped_column(LargeBinary)
@@ -143,6 +143,9 @@ class InboundMessage(Base):
     smtp_auth: Mapped[str | None] = mapped_column(Text)
     # Token valid for the case and sender passed DMARC: only such messages are shown to municipal users.
     sender_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Mailbox mode: where the message lay when it was read (IMAP URL with UIDVALIDITY and UID), unique so that a
+    # fetcher that stored it but died before moving it finds it again instead of storing it twice.
+    mailbox_key: Mapped[str | None] = mapped_column(String(300), index=True, unique=True)
 
 
 class ReplyProposal(Base):

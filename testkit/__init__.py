@@ -9,5 +9,6 @@ and ``bench/`` import it from the repository root, where they run:
 - ``processes``: ``Proc`` and ``spawn`` for the Koers processes a test or benchmark starts, ``free_port``;
 - ``databases``: create, recreate and migrate a PostgreSQL database of one's own;
 - ``flow``: settings and a ``KOERS_CONFIG`` with an address for every municipality, ``wait_until``;
-- ``crashing_worker``: a worker that dies between SMTP acceptance and its commit.
+- ``crashing_worker``: a worker that dies between SMTP acceptance and its commit;
+- ``imap_server``: Debian's Dovecot with a private config on a free port (TLS, IDLE, MOVE), for mailbox mode.
 """

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db import make_engine, make_session_factory
 from testkit.databases import migrate_with_reference_data
+from testkit.imap_server import ImapServer, dovecot_installed, start_imap_server
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -93,3 +94,13 @@ def amqp_url() -> str:
     if not port_open("127.0.0.1", 5672):
         service_unavailable("RabbitMQ on 127.0.0.1:5672")
     return AMQP_URL
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[ImapServer]:
+    """Dovecot on a free port with TLS (mailbox mode); one per run, an empty mailbox per user name."""
+    if not dovecot_installed():
+        service_unavailable("Dovecot (apt: dovecot-imapd), the IMAP server of the mailbox-mode tests")
+    server = start_imap_server()
+    yield server
+    server.stop()

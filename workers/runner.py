@@ -20,7 +20,9 @@ from messaging.smtp import Mailer
 from workers.actors import declare_actors
 from workers.bootstrap import App
 from workers.broker import DeadLetters, make_broker
+from workers.mail_fetch import MailboxStore, MailFetcher
 from workers.mail_gateway import gateway_handler, start_gateway
+from workers.mailbox_settings import MailboxSettings
 from workers.periodic import ReconcileWindows
 from workers.queues import ALL_QUEUES
 from workers.scheduler import KoersScheduler
@@ -50,8 +52,11 @@ class Running:
     scheduler: KoersScheduler | None = None
     gateway: Controller | None = None
     web: WebServer | None = None
+    fetcher: FetcherThread | None = None
 
     def stop(self) -> None:
+        if self.fetcher is not None:
+            self.fetcher.stop()
         if self.web is not None:
             self.web.stop()
         if self.gateway is not None:
@@ -66,9 +71,12 @@ class Running:
 
 def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEUES, scheduler: bool = False,
           mailer: Mailer | None = None, windows: ReconcileWindows | None = None,
-          gateway_listen: str | None = None, web_listen: str | None = None) -> Running:  # fmt: skip
+          gateway_listen: str | None = None, web_listen: str | None = None,
+          mailbox: MailboxSettings | None = None) -> Running:  # fmt: skip
     broker, services = start_broker(app, mailer)
     running = Running(broker, services)
+    if mailbox is not None:
+        running.fetcher = FetcherThread(MailFetcher(mailbox, MailboxStore(app.sessions, app.clock)))
     if gateway_listen:
         running.gateway = start_gateway(gateway_handler(app), gateway_listen)
     if web_listen:
@@ -81,6 +89,19 @@ def start(app: App, *, worker_threads: int = 0, queues: Iterable[str] = ALL_QUEU
         running.scheduler = KoersScheduler(app, broker, windows=windows)
         running.scheduler.start()
     return running
+
+
+class FetcherThread:
+    """``koers mail-fetch`` inside another process (``koers run``): the fetcher's loop in a thread of its own."""
+
+    def __init__(self, fetcher: MailFetcher) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=fetcher.run, args=(self._stop,), name="mail-fetch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
 
 
 def wait_for_signal() -> None:

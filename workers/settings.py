@@ -6,7 +6,8 @@ Environment (all optional; unset means the embedded default):
 ``KOERS_SMTP_URL`` ``smtp://host:port`` (unset: local spool folder),
 ``KOERS_CONFIG`` a TOML file, ``KOERS_SECRET_KEY`` signs reply tokens (refused when weaker than
 32 random bytes), ``KOERS_OIDC_CLIENT_SECRET`` the console's single sign-on client secret,
-``KOERS_HOME`` folder for the embedded database, spool and key (default ``./.koers``).
+``KOERS_HOME`` folder for the embedded database, spool and key (default ``./.koers``),
+``KOERS_IMAP_PASSWORD`` the password of the ``[mailbox]`` account (mailbox mode).
 Without KOERS_CONFIG and KOERS_SMTP_URL the packaged ``embedded.toml`` is used: example mailboxes
 for every municipality, so that the embedded default shows the whole flow into the spool folder.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from workers.mail_settings import (
     parse_inbound,
     parse_outbound,
 )
+from workers.mailbox_settings import PASSWORD_VARIABLE, MailboxConfigError, MailboxSettings, parse_mailbox
 from workers.settings_web import WebConfigError, WebSettings, check_secret_key, parse_web
 from workflows.durations import Duration, DurationError, parse_duration
 
@@ -89,6 +91,7 @@ class Settings:
     retention: timedelta = timedelta(days=365)
     provinces: dict[str, dict[str, str]] = field(default_factory=dict)
     municipalities: dict[str, MunicipalityConfig] = field(default_factory=dict)
+    mailbox: MailboxSettings | None = None  # [mailbox]: `koers mail-fetch` (and `koers run`) read replies there
     config_path: Path | None = None
     inbound: InboundConfig = field(default_factory=InboundConfig)
     outbound: OutboundConfig = field(default_factory=OutboundConfig)
@@ -116,6 +119,7 @@ _SECTIONS: dict[str, set[str]] = {
     "scheduler": {"sweep_interval", "relay_interval", "reconcile_interval"},
     "provinces": set(),
     "municipalities": set(),
+    "mailbox": set(),  # checked by workers.mailbox_settings
 }
 _PROVINCE_KEYS = {"escalation"}
 _MUNICIPALITY_KEYS = {"mailbox", "reply_from", "team", "phone", "address", "record_confident_proposals",
@@ -201,6 +205,11 @@ def _parse_config(data: dict[str, Any], oidc_secret: str | None = None) -> dict[
             require_tls=table.get("require_tls", False) is True,
         )  # fmt: skip
     out["municipalities"] = municipalities
+    if "mailbox" in data:
+        try:
+            out["mailbox"] = parse_mailbox(data["mailbox"], out["inbound"])
+        except MailboxConfigError as exc:
+            raise ConfigError(str(exc)) from exc
     return out
 
 
@@ -244,6 +253,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             check_secret_key(secret)
         except WebConfigError as exc:
             raise ConfigError(str(exc)) from exc
+    if parsed.get("mailbox") is not None:
+        parsed["mailbox"] = replace(parsed["mailbox"], password=env.get(PASSWORD_VARIABLE) or None)
     return Settings(
         home=home,
         database_url=database_url,

@@ -140,6 +140,7 @@ MESSAGE_KINDS: Mapping[MessageKind, str] = {
 INBOUND_SOURCES: Mapping[InboundSource, str] = {
     InboundSource.SMTP: "mailgateway",
     InboundSource.IMPORT: "import",
+    InboundSource.IMAP: "postvak (IMAP)",
 }
 DEAD_LETTER_STATES: Mapping[DeadLetterState, str] = {
     DeadLetterState.DEAD: "Open",

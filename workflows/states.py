@@ -99,6 +99,7 @@ class InboundSource(StrEnum):
 
     SMTP = "smtp"  # the mail gateway
     IMPORT = "import"  # ``koers replies import``
+    IMAP = "imap"  # ``koers mail-fetch``: read from the organisation's own mailbox (mailbox mode)
 
 
 class DeadLetterState(StrEnum):

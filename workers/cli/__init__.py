@@ -14,6 +14,7 @@ from workers.cli.demo import demo
 from workers.cli.errors import DEBUG_KEY, KoersGroup
 from workers.cli.intake import intake, watch
 from workers.cli.mail import mail_gateway, replies
+from workers.cli.mailbox import mail_fetch
 from workers.cli.processes import run, scheduler, worker
 from workers.cli.purge import purge
 from workers.cli.status_report import report, status
@@ -46,6 +47,7 @@ for command in (
     run,
     dead_letters,
     mail_gateway,
+    mail_fetch,
     replies,
     web,
     users,

@@ -10,6 +10,7 @@ from schema import migrate
 from schema.reference_sync import sync_reference_data
 from workers.bootstrap import bootstrap
 from workers.cli.preflight import require_broker, require_schema, require_smtp
+from workers.mail_fetch import configured_mailbox
 from workers.queues import ALL_QUEUES, OUTGOING_MAIL
 from workers.runner import start, wait_for_signal
 
@@ -71,18 +72,24 @@ def scheduler(verbose: bool) -> None:
 @click.option("--threads", default=4, show_default=True, help="Werkthreads.")
 @click.option("-v", "--verbose", is_flag=True)
 def run(threads: int, verbose: bool) -> None:
-    """Alles in één proces: werkers en planner (standaard op SQLite met een interne broker)."""
+    """Alles in één proces: werkers en planner (standaard op SQLite met een interne broker).
+
+    Met een [mailbox] in de configuratie leest het ook de antwoorden uit dat postvak (zoals koers mail-fetch).
+    """
     configure_logging(verbose)
-    app = bootstrap(threads=threads + 4)  # and the scheduler, the mail gateway and the console
+    app = bootstrap(threads=threads + 5)  # and the scheduler, the mail gateway, the console and the mail fetcher
+    mailbox = configured_mailbox(app.settings)
     migrate.upgrade(app.engine)  # a fresh home gets its database here: `koers run` needs nothing done first
     with app.sessions.begin() as session:
         sync_reference_data(session)
     require_broker(app.settings.broker_url)
     require_smtp(app.settings.smtp_url)
     running = start(app, worker_threads=threads, scheduler=True, gateway_listen=app.settings.inbound_listen,
-                    web_listen=app.settings.web_listen)  # fmt: skip
+                    web_listen=app.settings.web_listen, mailbox=mailbox)  # fmt: skip
     click.echo(f"koers run: console op http://{app.settings.web_listen}/ (gebruikers: koers users add)")
     click.echo(f"koers run: mail-gateway op {app.settings.inbound_listen}")
+    if mailbox is not None:
+        click.echo(f"koers run: leest antwoorden uit {mailbox.location}{mailbox.inbox}")
     click.echo(f"koers run: database {app.engine.url.render_as_string(hide_password=True)}, "
                f"broker {'RabbitMQ' if app.settings.broker_url else 'in-process'}, "
                f"e-mail {app.settings.smtp_url or app.settings.spool_dir}")  # fmt: skip
