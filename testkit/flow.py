@@ -40,6 +40,10 @@ def mailbox(cbs_code: str) -> str:
     return f"zelfmelders@{cbs_code.lower()}.example"
 
 
+# A strong key for every test (Koers refuses weak ones): 32 random bytes, URL-safe base64.
+TEST_SECRET_KEY = "3PCV4oq7WuelBYRaLQtTi3zZNRrm19IZB5wu9HFMrgE"
+
+
 def reply_domain(cbs_code: str) -> str:
     """The one domain from which the municipality's staff reply."""
     return f"{cbs_code.lower()}.example"
@@ -48,7 +52,7 @@ def reply_domain(cbs_code: str) -> str:
 def fast_settings(home: Path, database_url: str, **overrides: object) -> Settings:
     """Settings for a flow test: every municipality and province has an address, timers in seconds."""
     base = load_settings({"KOERS_HOME": str(home), "KOERS_DATABASE_URL": database_url,
-                          "KOERS_SECRET_KEY": "3PCV4oq7WuelBYRaLQtTi3zZNRrm19IZB5wu9HFMrgE"})  # fmt: skip
+                          "KOERS_SECRET_KEY": TEST_SECRET_KEY})  # fmt: skip
     from schema.reference import iter_municipalities
 
     municipalities = {

@@ -19,7 +19,7 @@ from schema import migrate
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail
-from testkit.flow import wait_until
+from testkit.flow import TEST_SECRET_KEY, wait_until
 from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap
 from workers.demo.synthetic import FeedMix, generate_records
@@ -72,7 +72,7 @@ class Console:
 
 def _prepare(home: Path, environ: dict[str, str]) -> App:
     app = bootstrap(
-        load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": "6HUFtSimJRvT5lBg6bAgduOPEDLWET9Noprwg2dYFdg",
+        load_settings({"KOERS_HOME": str(home), "KOERS_SECRET_KEY": TEST_SECRET_KEY,
                        **environ})  # fmt: skip
     )
     migrate.upgrade(app.engine)

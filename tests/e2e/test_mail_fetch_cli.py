@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.runtime_models import InboundMessage
-from testkit.flow import wait_until, write_config
+from testkit.flow import TEST_SECRET_KEY, wait_until, write_config
 from testkit.imap_server import PASSWORD, ImapServer
 from testkit.processes import spawn
 from tests.conftest import PG_URL
@@ -47,7 +47,7 @@ def env(pg_sessions: sessionmaker[Session], imap_server: ImapServer, user: str, 
                  f'ca_file = "{imap_server.ca_file}"\n')  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
     return {**clean, "KOERS_DATABASE_URL": PG_URL, "KOERS_HOME": str(tmp_path), "KOERS_CONFIG": str(config),
-            "KOERS_SECRET_KEY": "test-secret-key-of-at-least-32-bytes!", "KOERS_IMAP_PASSWORD": PASSWORD}  # fmt: skip
+            "KOERS_SECRET_KEY": TEST_SECRET_KEY, "KOERS_IMAP_PASSWORD": PASSWORD}  # fmt: skip
 
 
 def stored(sessions: sessionmaker[Session]) -> tuple[int, int]:
@@ -80,7 +80,7 @@ def test_operator_errors_are_one_dutch_line_and_never_show_the_password(env: dic
     assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1
     assert "koers mail-fetch: postvak imap://" in wrong.stderr and "inloggen geweigerd" in wrong.stderr
     assert "fout-wachtwoord-123" not in wrong.stderr + wrong.stdout
-    assert missing.returncode == 2 and "KOERS_IMAP_PASSWORD is niet gezet" in missing.stderr
+    assert missing.returncode == 1 and "KOERS_IMAP_PASSWORD is niet gezet" in missing.stderr
     assert usage.returncode == 2 and "--json kan alleen met --once" in usage.stderr
 
 
@@ -90,7 +90,7 @@ def test_a_password_in_the_config_file_is_refused(env: dict[str, str]) -> None:
 
     result = koers("mail-fetch", "--once", env=env)
 
-    assert result.returncode == 2 and "mailbox.password hoort niet in het configuratiebestand" in result.stderr
+    assert result.returncode == 1 and "mailbox.password hoort niet in het configuratiebestand" in result.stderr
 
 
 def test_a_fetcher_killed_while_it_works_loses_nothing_and_stores_nothing_twice(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from schema import migrate
 from schema.models import AuditEvent, CaseRow
 from schema.reference_sync import sync_reference_data
+from testkit.flow import TEST_SECRET_KEY
 from workers.bootstrap import bootstrap
 from workers.cli import cli
 from workers.feed_files import RawRecord
@@ -32,7 +33,7 @@ DJI = "DJI-CLI-1"
 
 def _env(folder: Path) -> dict[str, str]:
     return {"KOERS_HOME": str(folder), "KOERS_DATABASE_URL": f"sqlite:///{folder / 'koers.db'}",
-            "KOERS_SECRET_KEY": "pX3nQ8vR2mK7tL1wB9cY5fH0dJ6sG4aZ8eU2iO7kN3q", "KOERS_CONFIG": "", "KOERS_BROKER_URL": "",
+            "KOERS_SECRET_KEY": TEST_SECRET_KEY, "KOERS_CONFIG": "", "KOERS_BROKER_URL": "",
             "KOERS_SMTP_URL": ""}  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.models import CaseRow
 from schema.runtime_models import OutboundEmail
-from testkit.flow import fast_settings, wait_until, write_config
+from testkit.flow import TEST_SECRET_KEY, fast_settings, wait_until, write_config
 from testkit.smtp_sink import SmtpSink
 from tests.conftest import PG_URL
 from workers import queues
@@ -115,7 +115,7 @@ def test_a_worker_killed_between_smtp_acceptance_and_commit_causes_no_resend(
     running.stop()
     # When a worker takes it, the SMTP server accepts it, and the worker dies before committing
     env = {**os.environ, "KOERS_DATABASE_URL": PG_URL, "KOERS_BROKER_URL": amqp_url, "KOERS_SMTP_URL": sink.url,
-           "KOERS_SECRET_KEY": "CvSJ6uSyL9qqzESRYCJpYzXTGLcL1INlKp9qT8Q4r-c", "KOERS_HOME": str(tmp_path),
+           "KOERS_SECRET_KEY": TEST_SECRET_KEY, "KOERS_HOME": str(tmp_path),
            "KOERS_CONFIG": str(write_config(tmp_path / "koers.toml"))}  # fmt: skip
     crashed = subprocess.run([sys.executable, "-m", "testkit.crashing_worker"], cwd=REPO, env=env, timeout=60,
                              capture_output=True)  # fmt: skip

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from schema import migrate
 from schema.db import make_engine, make_session_factory
 from schema.reference_sync import sync_reference_data
-from tests.conftest import PG_URL, port_open, service_unavailable
 from testkit.flow import fast_settings
+from tests.conftest import PG_URL, port_open, service_unavailable
 from workers.bootstrap import App
 from workers.services import build_services
 

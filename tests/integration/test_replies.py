@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from messaging.tokens import reply_address
+from messaging.verp import bounce_address
 from schema import migrate
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import InboundMessage, OutboundEmail
-from messaging.verp import bounce_address
 from testkit.flow import fast_settings, relayed, wait_until
 from testkit.processes import free_port
 from workers.bootstrap import App, bootstrap

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.runtime_models import DeadLetter, Heartbeat, OutboxMessage, Timer
-from testkit.flow import fast_settings, wait_until, write_config
+from testkit.flow import TEST_SECRET_KEY, fast_settings, wait_until, write_config
 from tests.conftest import PG_URL
 from workers import queues
 from workers.bootstrap import App, bootstrap
@@ -96,7 +96,7 @@ def test_two_scheduler_processes_fire_nothing_twice(pg_sessions: sessionmaker[Se
     started_cases(app, tmp_path, 40)
     config = write_config(tmp_path / "koers.toml", scheduler={"sweep_interval": "PT0.2S", "relay_interval": "PT0.2S"})
     env = {**os.environ, "KOERS_DATABASE_URL": PG_URL, "KOERS_BROKER_URL": amqp_url, "KOERS_CONFIG": str(config),
-           "KOERS_SECRET_KEY": "LTGPkNzcXWpcDMqlxy4xR3xuRh8RcJj_ayp8-8hLIWA", "KOERS_HOME": str(tmp_path)}  # fmt: skip
+           "KOERS_SECRET_KEY": TEST_SECRET_KEY, "KOERS_HOME": str(tmp_path)}  # fmt: skip
     schedulers = [subprocess.Popen([sys.executable, "-m", "workers.cli", "scheduler"], cwd=REPO, env=env,
                                    stderr=subprocess.DEVNULL) for _ in range(2)]  # fmt: skip
     try:

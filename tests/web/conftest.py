@@ -24,6 +24,7 @@ from schema.db import make_engine, make_session_factory
 from schema.models import CaseRow
 from schema.reference_sync import sync_reference_data
 from schema.runtime_models import DeadLetter, InboundMessage, OutboundEmail
+from testkit.flow import TEST_SECRET_KEY
 from tests.fakes import FakeClock
 from workers.bootstrap import App, bootstrap
 from workers.services import Services, build_services
@@ -227,7 +228,7 @@ def world(tmp_path: Path, template_db: Path) -> Iterator[World]:
         {
             "KOERS_HOME": str(tmp_path),
             "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
-            "KOERS_SECRET_KEY": "kTqs1ax4YgU7u3JRFaiDfC3mQHQRGPWpP4du8m_zLLE",
+            "KOERS_SECRET_KEY": TEST_SECRET_KEY,
         }
     )
     app = bootstrap(settings, clock=clock.now)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from schema.console_models import ApiToken
 from schema.models import IntakeBatch
+from testkit.flow import TEST_SECRET_KEY
 from tests.web.conftest import TODAY, World
 from workers.bootstrap import bootstrap
 from workers.demo.synthetic import FeedMix, generate_records, write_feed
@@ -64,7 +65,7 @@ def test_intake_answers_per_record_exactly_like_the_file_intake(world: World, to
             {
                 "KOERS_HOME": str(other),
                 "KOERS_DATABASE_URL": f"sqlite:///{other / 'koers.db'}",
-                "KOERS_SECRET_KEY": "xQ_RwY1DAEWdOkq19P4KNJsGNvT7fw_H1A3MNG9N-mo",
+                "KOERS_SECRET_KEY": TEST_SECRET_KEY,
             }
         ),
         clock=world.clock.now,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from schema.console_models import ApiToken, User
 from schema.db import make_engine, make_session_factory
+from testkit.flow import TEST_SECRET_KEY
 from workers.cli import cli
 from workers.web.credentials import token_digest, verify_password
 
@@ -22,7 +23,7 @@ def env(tmp_path: Path, template_db: Path) -> dict[str, str]:
     return {
         "KOERS_HOME": str(tmp_path),
         "KOERS_DATABASE_URL": f"sqlite:///{tmp_path / 'koers.db'}",
-        "KOERS_SECRET_KEY": "x6wQ0rctZ-mTKnq_NHnp2w81qtTR5x3-ynSF-8Fjti0",
+        "KOERS_SECRET_KEY": TEST_SECRET_KEY,
         "KOERS_CONFIG": "",
         "KOERS_BROKER_URL": "",
     }
