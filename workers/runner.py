@@ -102,6 +102,8 @@ class FetcherThread:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=15)
+        if self._thread.is_alive():  # a server that does not answer IDLE's DONE: exit anyway, nothing is lost
+            log.warning("mail-fetch did not stop within 15 s; exiting without waiting for the mailbox")
 
 
 def wait_for_signal() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from itertools import count
@@ -110,6 +109,5 @@ def test_a_fetcher_killed_while_it_works_loses_nothing_and_stores_nothing_twice(
         assert stored(pg_sessions) == (40, 40)  # each message once
         assert len(imap_server.uids(user, "Koers-verwerkt")) == 40
     finally:
-        second.popen.send_signal(signal.SIGTERM)
-        second.stop()
+        second.stop(timeout=60)
     assert second.popen.returncode == 0
