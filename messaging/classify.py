@@ -64,8 +64,10 @@ _OUT_OF_OFFICE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _OUT_OF_OFFICE_TEXT = re.compile(
-    r"^(?:ik ben (?:momenteel |op dit moment |tot en met .{1,40} |vanaf .{1,40} |van .{1,40} )?"
-    r"(?:afwezig|niet aanwezig|met vakantie|niet op kantoor)"
+    # An out-of-office often opens with a greeting line ("Hallo,") and names any kind of leave.
+    r"^(?:(?:hallo|beste|geachte|goede(?:n)?dag|goedemorgen|goedemiddag|hi|hello|dear)\b[^\n]{0,60}\n\s*)?"
+    r"(?:ik ben (?:momenteel |op dit moment |tot en met .{1,40} |vanaf .{1,40} |van .{1,40} )?"
+    r"(?:afwezig|niet aanwezig|(?:met|op) (?:vakantie|\w*verlof)|niet op kantoor)"
     r"|i am (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|leave|holiday))"
     r"|i'm (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|leave|holiday)))",
     re.IGNORECASE,

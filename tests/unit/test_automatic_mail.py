@@ -41,6 +41,17 @@ AUTOMATIC = {
     "delay_notice": message("Delivery to the following recipients has been delayed:\n\nzelfmelders@koers.example\n",
                             subject="Vertraagd: RE: [ZM-000042] Zelfmelder"),
     "out_of_office_now": message("Ik ben met vakantie tot en met 14 maart. Voor spoed: bel het KCC." + QUOTE),
+    # Found by the held-out corpus (tests/data/replies_heldout): each was answered with an ask-back before.
+    "receipt_named_a_confirmation": message("Bedankt voor uw e-mail. Dit is een automatische bevestiging. Wij streven "
+                                            "ernaar uw bericht binnen 3 werkdagen te beantwoorden." + QUOTE),
+    "secure_mail_open_the_message": message("Dit bericht is verstuurd via ZIVVER. U kunt het bericht openen via "
+                                            "onderstaande link.\n\nBericht openen"),
+    "secure_mail_waiting_for_you": message("Er staat een beveiligd bericht voor u klaar. Log in met uw e-mailadres "
+                                           "om het bericht te lezen."),
+    "out_of_office_after_a_greeting_on_leave": message("Hallo,\n\nIk ben met ouderschapsverlof tot 1 juni. Uw mail "
+                                                       "wordt niet doorgestuurd." + QUOTE),
+    "address_no_longer_in_use": message("Let op: dit mailadres is niet meer in gebruik. Stuur uw bericht naar het "
+                                        "algemene adres." + QUOTE),
 }  # fmt: skip
 
 
@@ -59,6 +70,9 @@ PEOPLE = {
     "thanks_received_with_block": "Wij hebben uw e-mail ontvangen en zijn aan de slag gegaan.\n\nContact: ja\n"
                                   "Acties uitgezet: ja\nLeefgebieden: werk\n",
     "mentions_secure_mail": "Ik stuur de details via Zivver, klik op de link in dat bericht.\n\nContact: ja\n",
+    "back_from_leave_with_prose": "Hallo,\n\nIk ben met verlof geweest, vandaar pas nu. Meneer is gebeld.",
+    "greeting_then_a_person_on_leave_who_answers": "Hallo,\n\nIk ben met verlof tot maandag maar wilde dit nog "
+                                                   "doorgeven.\n\nContact: ja\nActies uitgezet: nee\n",
 }  # fmt: skip
 
 
