@@ -63,7 +63,7 @@ def table(judged: list[Judged], times: dict[tuple[int, str], list[float]]) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description="Replies lezen, gemeten op het gelabelde corpus.")
     parser.add_argument("--rounds", type=int, default=5, help="aantal rondes voor de tijden (mediaan)")
-    parser.add_argument("--corpus", type=Path, default=CORPUS.parent, help="map met labelled.toml (standaard: het corpus)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS.parent, help="map met labelled.toml (standaard: corpus)")
     args = parser.parse_args()
     corpus = args.corpus.resolve()
     where = corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus

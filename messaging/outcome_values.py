@@ -60,7 +60,8 @@ _LIFE_DOMAIN_WORDS: Final = {
     "inkomen": "inkomen|uitkering|geld|bijstand|inkomsten|income|benefits",
     "schulden": "schulden|schuld|schuldhulp|schuldhulpverlening|schuldsanering|debts|debt|schuldenproblematiek",
     "werk": "werk|baan|dagbesteding|opleiding|school|onderwijs|werkgever|work|job",
-    "zorg": "zorg|ggz|verslaving|gezondheid|medisch|psychisch|verslavingszorg|health|care|addiction",
+    # Not "verslaving": the self-sufficiency matrix staff work with has addiction as a domain of its own.
+    "zorg": "zorg|ggz|gezondheid|medisch|psychisch|verslavingszorg|health|care",
     "relaties": "relaties|relatie|gezin|partner|kinderen|netwerk|familie|relations|family",
     "identiteitsbewijs": "identiteitsbewijs|id|id-kaart|id kaart|idkaart|identiteitskaart|paspoort|legitimatie",
     "justitie": "justitie|reclassering|justice|probation",
@@ -113,8 +114,48 @@ def _is_blank(value: str) -> bool:
     return not _BLANK.sub("", value)
 
 
+# "ja, denk ik": the sender is not sure either. "nee, nog niet": the answer may change (contact and actions only;
+# "bekend: nee, nog niet" is a certain no). "ja, met zijn zus": contact was with someone else than the person.
+_DOUBT = re.compile(r"\b(?:denk (?:ik|het)|misschien|waarschijnlijk|wellicht|vermoedelijk|volgens mij|geloof ik"
+                    r"|ik geloof|i think|probably|maybe)\b")
+_NOT_YET = re.compile(r"\b(?:nog (?:niet|geen)|voorlopig (?:niet|geen)|not yet)\b")
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:met|via) (?:zijn|haar|z'n|d'r|de|het|hun|een) (?:\w+ )?(?:zus|broer|moeder|vader|ouders|partner|vrouw"
+    r"|man|vriend|vriendin|buurman|buurvrouw|buren|bewindvoerder|advocaat|begeleider|familie|dochter|zoon|mentor"
+    r"|oom|tante|werkgever|hulpverlener|casemanager)\b"
+)
+
+
 def read_answer(value: str) -> tuple[Answer | None, Issues]:
-    """A yes/no/unknown answer: ``Ja.``, ``nee!``, ``jaa``, ``weet niet``, ``?``; ``ja, gebeld`` reads as yes."""
+    """A yes/no/unknown answer: ``Ja.``, ``nee!``, ``jaa``, ``weet niet``, ``?``; ``ja, gebeld`` reads as yes.
+
+    A hedge (``ja, denk ik``) makes it doubtful."""
+    return _hedged(value, read_plain_answer(value), _DOUBT)
+
+
+def read_progress_answer(value: str) -> tuple[Answer | None, Issues]:
+    """An answer about progress (contact, actions): ``nee, nog niet`` may still change, so it is doubtful too."""
+    return _hedged(value, read_answer(value), _NOT_YET)
+
+
+def read_contact_answer(value: str) -> tuple[Answer | None, Issues]:
+    """Contact: a yes with someone else than the person (``ja, met zijn zus``) is doubtful."""
+    answer, issues = read_progress_answer(value)
+    if answer is Answer.YES and _SOMEONE_ELSE.search(_norm_value(value)):
+        message = f"'{value.strip()}' noemt contact met een ander: was er contact met de persoon zelf?"
+        return None, (Issue(value, message),)
+    return answer, issues
+
+
+def _hedged(value: str, read: tuple[Answer | None, Issues], hedge: re.Pattern[str]) -> tuple[Answer | None, Issues]:
+    answer, issues = read
+    if answer in (Answer.YES, Answer.NO) and hedge.search(_norm_value(value)):
+        return None, (Issue(value, f"'{value.strip()}' is nog niet zeker: antwoord met ja of nee als het vaststaat"),)
+    return answer, issues
+
+
+def read_plain_answer(value: str) -> tuple[Answer | None, Issues]:
+    """The yes/no/unknown word alone, hedges not considered."""
     if value.strip() and not value.strip().strip("?"):
         return Answer.UNKNOWN, ()
     text = _norm_value(value)
@@ -136,8 +177,9 @@ def _answers_near(text: str) -> set[Answer]:
 
 
 def read_contact_form(value: str) -> tuple[ContactForm | None, Issues]:
-    """The one contact form named; two forms named, or one unknown word (``tel.`` was once read as ``anders``), is
-    an issue. A description of another way (``via de wijkagent``) is ``OTHER``."""
+    """The one contact form named; two forms named (also one in the explanation: ``eerst brief, daarna huisbezoek``),
+    or one unknown word (``tel.`` was once read as ``anders``), is an issue. A description of another way (``via de
+    wijkagent``) is ``OTHER``."""
     text = _norm_value(value)
     if _is_blank(value) or text in _NONE_WORDS:
         return None, ()
@@ -145,8 +187,7 @@ def read_contact_form(value: str) -> tuple[ContactForm | None, Issues]:
     if len(parts) >= 3 and all(_FORMS.get(part) for part in parts):
         return None, ()  # the template's list of options, left in
     head = _norm_value(_HEAD.split(value.lower() + " ", maxsplit=1)[0])
-    found = {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(head)}
-    found = found or {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(text)}
+    found = {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(head) or pattern.search(text)}
     for word in head.split():
         found |= closest(word, _FORMS) if len(word) >= 5 and word not in _FORMS else set()
     if len(found) > 1:
