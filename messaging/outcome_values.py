@@ -76,7 +76,7 @@ _DOMAINS: Final = index_synonyms(_LIFE_DOMAIN_WORDS)
 
 _ANSWER_WORDS: Final = {
     Answer.YES: "j|yes|y|jawel|jazeker|ja hoor|jep|yep|zeker",
-    Answer.NO: "n|no|neen|nope|nee hoor",
+    Answer.NO: "n|no|neen|nope|nee hoor|geen|niet gelukt|niet bereikt|geen contact|niet gesproken",
     Answer.UNKNOWN: "weet niet|weet ik niet|unknown|nvt|niet van toepassing|nog onbekend|niet bekend",
 }
 _ANSWERS: Final = index_synonyms({answer: f"{ANSWERS[answer]}|{words}" for answer, words in _ANSWER_WORDS.items()})
@@ -95,6 +95,8 @@ _FORM_PATTERNS: Final = {
     form: re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word, f in _FORMS.items() if f is form))
     for form in ContactForm
 }
+_MARKS: Final = {"✅": Answer.YES, "✔": Answer.YES, "☑": Answer.YES, "✓": Answer.YES, "👍": Answer.YES,
+                 "❌": Answer.NO, "✖": Answer.NO, "✗": Answer.NO, "❎": Answer.NO, "👎": Answer.NO}  # fmt: skip
 _ANSWER_PLACEHOLDERS: Final = frozenset({"ja/nee", "jaofnee", "yes/no", "j/n", "ja/nee/onbekend"})
 _NONE_WORDS: Final = frozenset({"geen", "nvt", "niet van toepassing", "none", "onbekend", "geen leefgebieden"})
 
@@ -155,7 +157,18 @@ def _hedged(value: str, read: tuple[Answer | None, Issues], hedge: re.Pattern[st
 
 
 def read_plain_answer(value: str) -> tuple[Answer | None, Issues]:
-    """The yes/no/unknown word alone, hedges not considered."""
+    """The yes/no/unknown word alone, hedges not considered; a check mark (``✅``, ``❌``) is a yes or no of its own,
+    and a mark that disagrees with the word beside it is an issue."""
+    marks = {answer for mark, answer in _MARKS.items() if mark in value}
+    answer, issues = _read_words(value)
+    if not marks:
+        return answer, issues
+    if len(marks) == 1 and (answer is None and not _norm_value(value) or answer in marks):
+        return marks.pop(), ()
+    return None, (Issue(value, f"'{value.strip()}' is niet eenduidig: antwoord met ja, nee of onbekend"),)
+
+
+def _read_words(value: str) -> tuple[Answer | None, Issues]:
     if value.strip() and not value.strip().strip("?"):
         return Answer.UNKNOWN, ()
     text = _norm_value(value)

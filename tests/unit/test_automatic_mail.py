@@ -81,3 +81,29 @@ def test_a_person_who_mentions_a_holiday_or_a_receipt_but_answers_is_a_reply(nam
     verdict = classify(parse_message(message(PEOPLE[name] + QUOTE)))
 
     assert verdict.kind is MessageKind.REPLY, verdict.reason
+
+
+def test_answers_typed_only_inside_the_quoted_block_make_a_reply_not_an_empty_message() -> None:
+    """Found by the held-out corpus: nothing typed above the quote, every answer under Koers' own questions."""
+    body = ("\n\nOp 3 mrt. 2026 om 10:00 schreef Zelfmelders 3Noord <zelfmelders@koers.example>:\n"
+            "> --- Beantwoord deze e-mail en vul hieronder in ---\n> Contact: ja/nee  Ja\n"
+            "> Acties uitgezet: ja/nee  Nee\n> --- Einde ---\n")  # fmt: skip
+    outlook = ("\n\n________________________________\nVan: Zelfmelders 3Noord <zelfmelders@koers.example>\n"
+               "Verzonden: dinsdag 3 maart 2026 10:00\nAan: zelfmelders@assen.example\nOnderwerp: Zelfmelder\n\n"
+               "--- Beantwoord deze e-mail en vul hieronder in ---\nContact: ja/nee\nj\nActies uitgezet: ja/nee\nn\n"
+               "--- Einde ---\n")  # fmt: skip
+
+    for typed in (body, outlook):
+        verdict = classify(parse_message(message(typed)))
+
+        assert verdict.kind is MessageKind.REPLY, verdict.reason
+
+
+def test_the_untouched_quoted_block_alone_is_still_no_new_text() -> None:
+    body = ("\n\nOp 3 mrt. 2026 om 10:00 schreef Zelfmelders 3Noord <zelfmelders@koers.example>:\n"
+            "> --- Beantwoord deze e-mail en vul hieronder in ---\n> Contact: ja/nee\n"
+            "> Acties uitgezet: ja/nee\n> --- Einde ---\n")  # fmt: skip
+
+    verdict = classify(parse_message(message(body)))
+
+    assert verdict.kind is MessageKind.MALFORMED
