@@ -18,9 +18,10 @@ The checks run in a fixed order, from the most certain to the most heuristic:
 5. a forwarded message (forward subject with a forwarded block, a forward marker without new
    text, or an attached message that carries the content) is a forward;
 7. no new text after quote and signature stripping (and no answer typed inside the quoted block) is
-   malformed; mail from ticket systems and secure-mail gateways, recalls, delay notices, and receipts recognised by their subject or opening
-   text are automatic (``messaging.automatic_mail``), and so is an out-of-office sentence as the
-   opening line, unless the text carries answers or speaks of an absence that is over;
+   malformed; mail from ticket systems and secure-mail gateways, recalls, delay notices, and receipts
+   recognised by their subject or opening text are automatic (``messaging.automatic_mail``), and so
+   is an out-of-office sentence as the opening line, unless the text carries answers or speaks of an
+   absence that is over;
 8. anything else is a reply.
 
 Sender authentication is not decided here: ``Authentication-Results`` headers are written by whoever
