@@ -126,8 +126,8 @@ def judge(entry: Entry, shape: str, raw: bytes, *, prose: bool = True) -> Judged
     if entry.auto:
         answered = plan is not None and plan.answer is not None
         return Judged(entry, shape, "answered automatic" if answered else "correctly refused", ms)
-    if plan is None:
-        return Judged(entry, shape, "not read", ms)
+    if plan is None:  # not read as a reply (a forward, say): right only when there was nothing certain to read
+        return Judged(entry, shape, "not read" if entry.is_certain_to_a_human else "correctly refused", ms)
     return Judged(entry, shape, _verdict(entry, plan), ms, _loops(entry, plan))
 
 
