@@ -51,7 +51,8 @@ _KEY_NOISE = re.compile(r"\([^)]*\)|[?.,!'\"`_]")
 _BULLET = re.compile(r"^(?:[-*•·‣▪◦–—]+|\d{1,2}[.)])\s+")
 _SEPARATOR = re.compile(r":|=|(?<=\s)[-–—](?=\s|$)")
 _UPDATE = re.compile(
-    r"^(?:(?:update|aanvulling|correctie|wijziging|edit|bijgewerkt|toevoeging|later|inmiddels)\b[^:]{0,30}:"
+    r"^(?:(?:update|aanvulling|correctie|wijziging|edit|bijgewerkt|toevoeging|later|inmiddels|sorry|vergeten"
+    r"|p\.?s\.?|n\.?b\.?)(?!\w)[^:]{0,30}:"
     r"|(?:\d{1,2}[-/.]\d{1,2}(?:[-/.]\d{2,4})?|\d{1,2}\s+(?:jan|feb|mrt|maa|apr|mei|jun|jul|aug|sep|okt|nov|dec)"
     r"[a-z]*\.?)\s*:)\s*",
     re.IGNORECASE,

@@ -38,7 +38,8 @@ CONTACT_YES: Final = _words(
 )
 CONTACT_YES_WEAK: Final = _words(r"gebeld", r"opgebeld", r"telefonisch")
 CONTACT_NO: Final = _words(
-    r"niet bereikt", r"niet te bereiken", r"niet bereikbaar", r"onbereikbaar", r"geen contact",
+    r"niet bereikt", r"niet te bereiken", r"niet (?:kunnen |te )?spreken", r"niet bereikbaar", r"onbereikbaar",
+    r"geen contact",
     r"geen gehoor", r"neemt (?:de telefoon )?niet op", r"nam (?:de telefoon )?niet op", r"niet opgenomen",
     r"geen reactie", r"niet gereageerd", r"reageert niet", r"niet thuis", r"niet aangetroffen",
     r"niemand thuis", r"deed niet open", r"nummer (?:klopt niet|bestaat niet|is niet in gebruik|buiten gebruik)",

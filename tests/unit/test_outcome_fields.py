@@ -591,3 +591,11 @@ def test_a_yes_mark_beside_a_no_word_is_not_a_choice() -> None:
     reading = parse_outcome("Contact: ✅ nee\n")
 
     assert reading.outcome.contact is UNKNOWN and reading.needs_review
+
+
+@pytest.mark.parametrize("prefix", ["Sorry, vergeten: ", "Vergeten: ", "PS: ", "P.S. vergeten te melden: "])
+def test_a_forgotten_field_after_an_afterthought_marker_is_read(prefix: str) -> None:
+    """Found by the held-out corpus: the prose reader read "bekend bij hulpverlening: nee" as known = yes."""
+    reading = parse_outcome(f"Contact: ja\nActies uitgezet: ja\n\n{prefix}Al bekend bij hulpverlening: nee")
+
+    assert reading.outcome.known_to_care is NO and not reading.needs_review

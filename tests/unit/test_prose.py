@@ -84,5 +84,5 @@ def test_care_someone_already_receives_means_known_to_care() -> None:
 def test_contact_with_someone_else_is_not_contact_with_the_person() -> None:
     reading = values("Wij hebben mevrouw niet kunnen spreken. Wel contact gehad met haar bewindvoerder.")
 
-    assert reading.get("contact") is not YES
+    assert reading.get("contact") is NO  # "niet kunnen spreken" says so; the bewindvoerder says nothing
     assert "contact" not in values("Telefonisch contact gehad met zijn moeder.")
