@@ -1,13 +1,14 @@
 """Reading replies, measured on the labelled corpus: per category how Koers does, and how fast.
 
-Prints, per category of ``tests/data/replies/labelled.toml`` (every text sent through two client
+Prints, per category of a labelled corpus (``--corpus DIR``, default ``tests/data/replies``; the
+held-out set written without looking at the rules is ``tests/data/replies_heldout``) (every text sent through two client
 shapes): replies, read right, recorded wrong, not read, correctly refused, automatic mail answered,
 loops, and p50/p99 milliseconds per reply for the whole reading (MIME parse, classification, quote
 and signature stripping, block, inline and prose reading, the plan). Then the method comparison:
 the rules for prose (``messaging.prose``) against the block readers alone (no proposals), on the
 same replies. Timings are medians over ``--rounds`` passes; the machine is shared, so quote ratios.
 
-    python bench/bench_replies.py [--rounds 5]
+    python bench/bench_replies.py [--rounds 5] [--corpus tests/data/replies_heldout]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from testkit.reply_corpus import VERDICTS, Judged, judge, load, messages  # noqa: E402
+from testkit.reply_corpus import CORPUS, VERDICTS, Judged, judge, load, messages  # noqa: E402
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -31,8 +32,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(rounds: int, prose: bool) -> tuple[list[Judged], dict[tuple[int, str], list[float]]]:
-    items = list(messages(load()))
+def run(corpus: Path, rounds: int, prose: bool) -> tuple[list[Judged], dict[tuple[int, str], list[float]]]:
+    items = list(messages(load(corpus)))
     times: dict[tuple[int, str], list[float]] = defaultdict(list)
     judged: list[Judged] = []
     for _ in range(rounds):
@@ -62,12 +63,16 @@ def table(judged: list[Judged], times: dict[tuple[int, str], list[float]]) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description="Replies lezen, gemeten op het gelabelde corpus.")
     parser.add_argument("--rounds", type=int, default=5, help="aantal rondes voor de tijden (mediaan)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS.parent, help="map met labelled.toml (standaard: corpus)")
     args = parser.parse_args()
-    print(f"# bench_replies {date.today()} on {platform.machine()} {platform.python_version()}, {args.rounds} rounds")
+    corpus = args.corpus.resolve()
+    where = corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus
+    print(f"# bench_replies {date.today()} on {platform.machine()} {platform.python_version()}, {args.rounds} rounds,"
+          f" corpus {where}")
     print("\n## rules for prose (messaging.prose) + block, inline and value readers")
-    table(*run(args.rounds, prose=True))
+    table(*run(corpus, args.rounds, prose=True))
     print("\n## the block readers alone (no proposals from prose)")
-    table(*run(max(1, args.rounds // 2), prose=False))
+    table(*run(corpus, max(1, args.rounds // 2), prose=False))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ _SECURE_MAIL: Final = re.compile(
 )
 _SECURE_ACTION: Final = re.compile(
     r"\b(?:heeft u|u heeft|you(?:'ve| have)) (?:een )?(?:beveiligd|versleuteld|ontvangen|received|an? )"
-    r"|\b(?:klik|click|open|bekijk|lees|read|view)\b.{0,60}\b(?:bericht|message|link|knop|button)\b",
+    r"|\b(?:klik|click|open|bekijk|lees|read|view)\b.{0,60}\b(?:bericht|message|link|knop|button)\b"
+    # the message named before the verb, as Dutch puts it: "u kunt het bericht openen", "om het bericht te lezen"
+    r"|\b(?:bericht|message)\b.{0,40}\b(?:openen|lezen|bekijken)\b|\bstaat (?:een )?\w+ bericht voor u klaar\b",
     re.IGNORECASE,
 )
 _RECALL_SUBJECT: Final = re.compile(r"^\s*(?:intrekken|ingetrokken|recall|teruggeroepen|terugroepen)\s*:", re.I)
@@ -52,7 +54,10 @@ _RECEIPT_SUBJECT: Final = re.compile(
 _RECEIPT_TEXT: Final = re.compile(
     r"(?:^|\n)\s*(?:[^\n]{0,80}\b)?(?:"
     r"(?:wij|we) hebben uw (?:e-?mail|bericht|mail|melding|vraag|verzoek) (?:in goede orde |goed )?ontvangen"
-    r"|dit is een automatisch(?:e)? (?:gegenereerd |verzonden )?(?:bericht|antwoord|e-?mail|reactie)"
+    r"|dit is een automatisch(?:e)? (?:gegenereerd(?:e)? |verzonden )?(?:bericht|antwoord|e-?mail|reactie"
+    r"|(?:ontvangst)?bevestiging)"
+    r"|(?:dit|het|mijn) (?:e-?mail|mail)?adres is niet meer in gebruik"
+    r"|this (?:e-?mail )?address is no longer (?:in use|monitored|active)"
     r"|dit bericht is automatisch (?:gegenereerd|verzonden|verstuurd)"
     r"|uw (?:melding|bericht|e-?mail|vraag|verzoek) is (?:ontvangen|geregistreerd|doorgestuurd)"
     r"|(?:onder|met) (?:ticket|melding|registratie|zaak)(?:nummer)? ?#?\s?[a-z]{0,4}-?\d{3,}"
@@ -75,8 +80,9 @@ _DELAY_TEXT: Final = re.compile(
 )
 # "Ik ben met vakantie geweest", "was afwezig": an absence that is over is a person explaining a late answer.
 _PAST_ABSENCE: Final = re.compile(
-    r"\b(?:ben|was|waren|zijn) (?:\w+ ){0,4}(?:met vakantie|op vakantie|afwezig|vrij|ziek|weg) "
-    r"(?:\w+ ){0,3}(?:geweest|gegaan)\b|\b(?:was|waren) (?:\w+ ){0,4}(?:met vakantie|op vakantie|afwezig|ziek)\b"
+    r"\b(?:ben|was|waren|zijn) (?:\w+ ){0,4}(?:(?:met|op) (?:vakantie|\w*verlof)|afwezig|vrij|ziek|weg) "
+    r"(?:\w+ ){0,3}(?:geweest|gegaan)\b"
+    r"|\b(?:was|waren) (?:\w+ ){0,4}(?:(?:met|op) (?:vakantie|\w*verlof)|afwezig|ziek)\b"
     r"|\b(?:terug van|net terug|weer terug|weer aan het werk|inmiddels terug)\b",
     re.IGNORECASE,
 )

@@ -17,10 +17,11 @@ The checks run in a fixed order, from the most certain to the most heuristic:
 4. automation headers, a read receipt or an out-of-office subject make it an automatic reply;
 5. a forwarded message (forward subject with a forwarded block, a forward marker without new
    text, or an attached message that carries the content) is a forward;
-7. no new text after quote and signature stripping is malformed; mail from ticket systems and
-   secure-mail gateways, recalls, delay notices, and receipts recognised by their subject or opening
-   text are automatic (``messaging.automatic_mail``), and so is an out-of-office sentence as the
-   opening line, unless the text carries answers or speaks of an absence that is over;
+7. no new text after quote and signature stripping (and no answer typed inside the quoted block) is
+   malformed; mail from ticket systems and secure-mail gateways, recalls, delay notices, and receipts
+   recognised by their subject or opening text are automatic (``messaging.automatic_mail``), and so
+   is an out-of-office sentence as the opening line, unless the text carries answers or speaks of an
+   absence that is over;
 8. anything else is a reply.
 
 Sender authentication is not decided here: ``Authentication-Results`` headers are written by whoever
@@ -42,6 +43,7 @@ from messaging.bounces import (
     looks_like_text_bounce,
 )
 from messaging.inbound import InboundMessage
+from messaging.inline_answers import read_inline
 from messaging.outcome_fields import parse_outcome
 from messaging.quotes import CutKind, QuoteSplit, split_reply
 from workflows.states import MessageKind
@@ -64,8 +66,10 @@ _OUT_OF_OFFICE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _OUT_OF_OFFICE_TEXT = re.compile(
-    r"^(?:ik ben (?:momenteel |op dit moment |tot en met .{1,40} |vanaf .{1,40} |van .{1,40} )?"
-    r"(?:afwezig|niet aanwezig|met vakantie|niet op kantoor)"
+    # An out-of-office often opens with a greeting line ("Hallo,") and names any kind of leave.
+    r"^(?:(?:hallo|beste|geachte|goede(?:n)?dag|goedemorgen|goedemiddag|hi|hello|dear)\b[^\n]{0,60}\n\s*)?"
+    r"(?:ik ben (?:momenteel |op dit moment |tot en met .{1,40} |vanaf .{1,40} |van .{1,40} )?"
+    r"(?:afwezig|niet aanwezig|(?:met|op) (?:vakantie|\w*verlof)|niet op kantoor)"
     r"|i am (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|leave|holiday))"
     r"|i'm (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|leave|holiday)))",
     re.IGNORECASE,
@@ -109,9 +113,12 @@ def _by_content(msg: InboundMessage, split: QuoteSplit) -> Classification:
     forward = _forward_reason(msg, split)
     if forward is not None:
         return Classification(MessageKind.FORWARD, forward)
-    if not split.new_text:
+    # Answers typed only inside the quoted notification (under its questions, over its hints) are the sender's own
+    # text too: quote stripping rightly drops them, ``messaging.inline_answers`` reads them.
+    inline = not split.new_text and bool(read_inline(msg.text))
+    if not split.new_text and not inline:
         return Classification(MessageKind.MALFORMED, "Geen nieuwe tekst in het bericht")
-    answers = not parse_outcome(split.new_text).is_empty
+    answers = inline or not parse_outcome(split.new_text).is_empty
     automatic = automatic_reason(msg, split.new_text, carries_answers=answers)
     if automatic is not None:
         return Classification(MessageKind.AUTO_REPLY, automatic)

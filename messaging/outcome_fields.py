@@ -51,7 +51,8 @@ _KEY_NOISE = re.compile(r"\([^)]*\)|[?.,!'\"`_]")
 _BULLET = re.compile(r"^(?:[-*•·‣▪◦–—]+|\d{1,2}[.)])\s+")
 _SEPARATOR = re.compile(r":|=|(?<=\s)[-–—](?=\s|$)")
 _UPDATE = re.compile(
-    r"^(?:(?:update|aanvulling|correctie|wijziging|edit|bijgewerkt|toevoeging|later|inmiddels)\b[^:]{0,30}:"
+    r"^(?:(?:update|aanvulling|correctie|wijziging|edit|bijgewerkt|toevoeging|later|inmiddels|sorry|vergeten"
+    r"|p\.?s\.?|n\.?b\.?)(?!\w)[^:]{0,30}:"
     r"|(?:\d{1,2}[-/.]\d{1,2}(?:[-/.]\d{2,4})?|\d{1,2}\s+(?:jan|feb|mrt|maa|apr|mei|jun|jul|aug|sep|okt|nov|dec)"
     r"[a-z]*\.?)\s*:)\s*",
     re.IGNORECASE,
@@ -295,7 +296,8 @@ def _merge(values: dict[str, object], entry: _Entry, value: object, problems: li
 
 
 def _cross_check(values: dict[str, object], lines: Mapping[str, str], known_contact: Answer) -> list[Problem]:
-    """Contradictions between fields make both sides doubtful; a form beside "no contact" is set aside."""
+    """Contradictions between fields make both sides doubtful; a form beside "no contact" is set aside, and a form
+    beside a doubtful contact is doubtful too."""
     contact_field, yes, no = reply_block.field("contact"), ANSWERS[Answer.YES], ANSWERS[Answer.NO]
     contact_no = f"{contact_field.label} '{no}'"
     problems: list[Problem] = []
@@ -305,6 +307,11 @@ def _cross_check(values: dict[str, object], lines: Mapping[str, str], known_cont
         problems.append(Problem("actions", lines["actions"], message))
         if "contact" in values:
             problems.append(Problem("contact", lines["contact"], message))
+    contact_in_doubt = "contact" in lines and "contact" not in values and known_contact is Answer.UNKNOWN
+    if contact_in_doubt and isinstance(values.get("contact_form"), ContactForm):
+        # The form says how the contact came about; while the contact itself is in doubt, so is its form.
+        message = f"{FIELD_LABELS['contact_form']} hoort bij een contact dat nog niet vaststaat"
+        problems.append(Problem("contact_form", lines["contact_form"], message))
     if contact is Answer.NO and isinstance(values.get("contact_form"), ContactForm):
         message = f"{FIELD_LABELS['contact_form']} is ingevuld bij {contact_no}: niet vastgelegd"
         problems.append(Problem("contact_form", lines["contact_form"], message, doubtful=False))

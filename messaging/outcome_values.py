@@ -60,7 +60,8 @@ _LIFE_DOMAIN_WORDS: Final = {
     "inkomen": "inkomen|uitkering|geld|bijstand|inkomsten|income|benefits",
     "schulden": "schulden|schuld|schuldhulp|schuldhulpverlening|schuldsanering|debts|debt|schuldenproblematiek",
     "werk": "werk|baan|dagbesteding|opleiding|school|onderwijs|werkgever|work|job",
-    "zorg": "zorg|ggz|verslaving|gezondheid|medisch|psychisch|verslavingszorg|health|care|addiction",
+    # Not "verslaving": the self-sufficiency matrix staff work with has addiction as a domain of its own.
+    "zorg": "zorg|ggz|gezondheid|medisch|psychisch|verslavingszorg|health|care",
     "relaties": "relaties|relatie|gezin|partner|kinderen|netwerk|familie|relations|family",
     "identiteitsbewijs": "identiteitsbewijs|id|id-kaart|id kaart|idkaart|identiteitskaart|paspoort|legitimatie",
     "justitie": "justitie|reclassering|justice|probation",
@@ -75,7 +76,7 @@ _DOMAINS: Final = index_synonyms(_LIFE_DOMAIN_WORDS)
 
 _ANSWER_WORDS: Final = {
     Answer.YES: "j|yes|y|jawel|jazeker|ja hoor|jep|yep|zeker",
-    Answer.NO: "n|no|neen|nope|nee hoor",
+    Answer.NO: "n|no|neen|nope|nee hoor|geen|niet gelukt|niet bereikt|geen contact|niet gesproken",
     Answer.UNKNOWN: "weet niet|weet ik niet|unknown|nvt|niet van toepassing|nog onbekend|niet bekend",
 }
 _ANSWERS: Final = index_synonyms({answer: f"{ANSWERS[answer]}|{words}" for answer, words in _ANSWER_WORDS.items()})
@@ -94,6 +95,8 @@ _FORM_PATTERNS: Final = {
     form: re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word, f in _FORMS.items() if f is form))
     for form in ContactForm
 }
+_MARKS: Final = {"✅": Answer.YES, "✔": Answer.YES, "☑": Answer.YES, "✓": Answer.YES, "👍": Answer.YES,
+                 "❌": Answer.NO, "✖": Answer.NO, "✗": Answer.NO, "❎": Answer.NO, "👎": Answer.NO}  # fmt: skip
 _ANSWER_PLACEHOLDERS: Final = frozenset({"ja/nee", "jaofnee", "yes/no", "j/n", "ja/nee/onbekend"})
 _NONE_WORDS: Final = frozenset({"geen", "nvt", "niet van toepassing", "none", "onbekend", "geen leefgebieden"})
 
@@ -113,8 +116,59 @@ def _is_blank(value: str) -> bool:
     return not _BLANK.sub("", value)
 
 
+# "ja, denk ik": the sender is not sure either. "nee, nog niet": the answer may change (contact and actions only;
+# "bekend: nee, nog niet" is a certain no). "ja, met zijn zus": contact was with someone else than the person.
+_DOUBT = re.compile(r"\b(?:denk (?:ik|het)|misschien|waarschijnlijk|wellicht|vermoedelijk|volgens mij|geloof ik"
+                    r"|ik geloof|i think|probably|maybe)\b")
+_NOT_YET = re.compile(r"\b(?:nog (?:niet|geen)|voorlopig (?:niet|geen)|not yet)\b")
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:met|via) (?:zijn|haar|z'n|d'r|de|het|hun|een) (?:\w+ )?(?:zus|broer|moeder|vader|ouders|partner|vrouw"
+    r"|man|vriend|vriendin|buurman|buurvrouw|buren|bewindvoerder|advocaat|begeleider|familie|dochter|zoon|mentor"
+    r"|oom|tante|werkgever|hulpverlener|casemanager)\b"
+)
+
+
 def read_answer(value: str) -> tuple[Answer | None, Issues]:
-    """A yes/no/unknown answer: ``Ja.``, ``nee!``, ``jaa``, ``weet niet``, ``?``; ``ja, gebeld`` reads as yes."""
+    """A yes/no/unknown answer: ``Ja.``, ``nee!``, ``jaa``, ``weet niet``, ``?``; ``ja, gebeld`` reads as yes.
+
+    A hedge (``ja, denk ik``) makes it doubtful."""
+    return _hedged(value, read_plain_answer(value), _DOUBT)
+
+
+def read_progress_answer(value: str) -> tuple[Answer | None, Issues]:
+    """An answer about progress (contact, actions): ``nee, nog niet`` may still change, so it is doubtful too."""
+    return _hedged(value, read_answer(value), _NOT_YET)
+
+
+def read_contact_answer(value: str) -> tuple[Answer | None, Issues]:
+    """Contact: a yes with someone else than the person (``ja, met zijn zus``) is doubtful."""
+    answer, issues = read_progress_answer(value)
+    if answer is Answer.YES and _SOMEONE_ELSE.search(_norm_value(value)):
+        message = f"'{value.strip()}' noemt contact met een ander: was er contact met de persoon zelf?"
+        return None, (Issue(value, message),)
+    return answer, issues
+
+
+def _hedged(value: str, read: tuple[Answer | None, Issues], hedge: re.Pattern[str]) -> tuple[Answer | None, Issues]:
+    answer, issues = read
+    if answer in (Answer.YES, Answer.NO) and hedge.search(_norm_value(value)):
+        return None, (Issue(value, f"'{value.strip()}' is nog niet zeker: antwoord met ja of nee als het vaststaat"),)
+    return answer, issues
+
+
+def read_plain_answer(value: str) -> tuple[Answer | None, Issues]:
+    """The yes/no/unknown word alone, hedges not considered; a check mark (``✅``, ``❌``) is a yes or no of its own,
+    and a mark that disagrees with the word beside it is an issue."""
+    marks = {answer for mark, answer in _MARKS.items() if mark in value}
+    answer, issues = _read_words(value)
+    if not marks:
+        return answer, issues
+    if len(marks) == 1 and (answer is None and not _norm_value(value) or answer in marks):
+        return marks.pop(), ()
+    return None, (Issue(value, f"'{value.strip()}' is niet eenduidig: antwoord met ja, nee of onbekend"),)
+
+
+def _read_words(value: str) -> tuple[Answer | None, Issues]:
     if value.strip() and not value.strip().strip("?"):
         return Answer.UNKNOWN, ()
     text = _norm_value(value)
@@ -136,8 +190,9 @@ def _answers_near(text: str) -> set[Answer]:
 
 
 def read_contact_form(value: str) -> tuple[ContactForm | None, Issues]:
-    """The one contact form named; two forms named, or one unknown word (``tel.`` was once read as ``anders``), is
-    an issue. A description of another way (``via de wijkagent``) is ``OTHER``."""
+    """The one contact form named; two forms named (also one in the explanation: ``eerst brief, daarna huisbezoek``),
+    or one unknown word (``tel.`` was once read as ``anders``), is an issue. A description of another way (``via de
+    wijkagent``) is ``OTHER``."""
     text = _norm_value(value)
     if _is_blank(value) or text in _NONE_WORDS:
         return None, ()
@@ -145,8 +200,7 @@ def read_contact_form(value: str) -> tuple[ContactForm | None, Issues]:
     if len(parts) >= 3 and all(_FORMS.get(part) for part in parts):
         return None, ()  # the template's list of options, left in
     head = _norm_value(_HEAD.split(value.lower() + " ", maxsplit=1)[0])
-    found = {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(head)}
-    found = found or {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(text)}
+    found = {form for form, pattern in _FORM_PATTERNS.items() if pattern.search(head) or pattern.search(text)}
     for word in head.split():
         found |= closest(word, _FORMS) if len(word) >= 5 and word not in _FORMS else set()
     if len(found) > 1:

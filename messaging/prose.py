@@ -18,7 +18,8 @@ How a text is read:
   ``toch``, ``alsnog``, ``foutje``) wins, but the field is then not *confident*; otherwise the
   field is left out. ``gebeld`` alone is a weak fact (an attempt until nothing says it failed).
 - The contact form comes only from sentences that say contact was made, and only when one form is
-  named; life domains only from clauses that say an action was set.
+  named; life domains only from clauses that say an action was set. Contact with someone else than the person
+  (``contact gehad met haar bewindvoerder``) says nothing about contact.
 
 ``confident`` fields come from one unhedged, unopposed strong phrase each: a municipality may opt
 in to record a complete proposal of only confident fields at once.
@@ -132,6 +133,8 @@ def _clause_evidence(clause: str, sentence: str, order: int, sentence_later: boo
             found.append(_positive(field, sentence, order, hedged, negated, later))
     if pp.CONTACT_YES_WEAK.search(rest) and not any(e.field == "contact" for e in found):
         found.append(Evidence("contact", Answer.NO if negated else Answer.YES, sentence, order, hedged, negated, later))
+    if pp.SOMEONE_ELSE.search(rest):  # contact with a relative or a professional says nothing about the person
+        return [e for e in found if e.field not in ("contact", "contact_form")]
     if not negated:  # a form counts where its sentence says contact was made (``_resolve``)
         found += [Evidence("contact_form", form, sentence, order, hedged, True, later)
                   for form, pattern in pp.CONTACT_FORMS.items() if pattern.search(rest)]  # fmt: skip

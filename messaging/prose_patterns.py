@@ -38,7 +38,8 @@ CONTACT_YES: Final = _words(
 )
 CONTACT_YES_WEAK: Final = _words(r"gebeld", r"opgebeld", r"telefonisch")
 CONTACT_NO: Final = _words(
-    r"niet bereikt", r"niet te bereiken", r"niet bereikbaar", r"onbereikbaar", r"geen contact",
+    r"niet bereikt", r"niet te bereiken", r"niet (?:kunnen |te )?spreken", r"niet bereikbaar", r"onbereikbaar",
+    r"geen contact",
     r"geen gehoor", r"neemt (?:de telefoon )?niet op", r"nam (?:de telefoon )?niet op", r"niet opgenomen",
     r"geen reactie", r"niet gereageerd", r"reageert niet", r"niet thuis", r"niet aangetroffen",
     r"niemand thuis", r"deed niet open", r"nummer (?:klopt niet|bestaat niet|is niet in gebruik|buiten gebruik)",
@@ -67,10 +68,13 @@ ACTIONS_YES: Final = _words(
     r"maatregelen (?:genomen|getroffen)", r"afspraken gemaakt",
 )
 ACTIONS_NO: Final = _words(
-    r"geen (?:verdere |nieuwe |andere )?acties?", r"geen (?:hulp|ondersteuning|actie)(?: meer)? nodig",
+    # the verb of setting actions belongs to the "no" phrase: "geen acties uitgezet" must not leave "uitgezet" behind
+    r"geen (?:verdere |nieuwe |andere )?acties?(?: (?:uitgezet|ingezet|ondernomen|nodig))?",
+    r"niets (?:uit|in)gezet", r"hoeft (?:er )?(?:van (?:onze|mijn) kant )?niets(?: te gebeuren)?",
+    r"niet nodig om (?:iets|wat) (?:in|uit) te zetten", r"geen (?:hulp|ondersteuning|actie)(?: meer)? nodig",
     r"geen hulpvraag", r"wil geen (?:hulp|ondersteuning|begeleiding)", r"hulp (?:geweigerd|afgewezen)",
     r"heeft (?:alles )?zelf (?:al )?geregeld", r"regelt (?:alles )?zelf", r"niets nodig", r"niks nodig",
-    r"niets uitgezet", r"hoeft (?:er )?niets", r"geen behoefte", r"ziet (?:de )?noodzaak niet",
+    r"geen behoefte", r"ziet (?:de )?noodzaak niet",
     r"(?:houdt|hield) (?:de )?hulp af", r"niets (?:te )?regelen",
 )
 KNOWN_YES: Final = _words(
@@ -78,6 +82,7 @@ KNOWN_YES: Final = _words(
     r"|verslavingszorg|schuldhulp\w*|sociaal team|jeugdzorg|zorg|gemeente)",
     r"(?:had|heeft|hadden|hebben) al (?:een |de )?(?:schuldhulpverlener|bewindvoerder|begeleider|begeleiding"
     r"|hulpverlener|casemanager|hulp|contact met|ondersteuning|jobcoach|consulent)", r"staat (?:al )?onder bewind",
+    r"(?:krijgt|kreeg|ontvangt) al (?:\w+ )?(?:hulp|\w*zorg|begeleiding|ondersteuning)",
     r"loopt al bij", r"(?:is|was) al in beeld", r"zit al (?:bij|in)", r"wordt al begeleid", r"al begeleiding",
     r"al hulpverlening", r"al ondersteund", r"lopend traject", r"loopt al een traject",
 )
@@ -92,6 +97,12 @@ HEDGES: Final = _words(
     r"zullen", r"wil(?:len)? (?:we|ik)", r"volgende week", r"morgen", r"binnenkort", r"straks", r"plannen",
     r"van plan", r"hopelijk", r"hoop", r"misschien", r"wellicht", r"mogelijk", r"waarschijnlijk", r"denk",
     r"lijkt", r"als (?:het|dat) lukt", r"indien", r"zodra", r"nog even",
+)
+# Contact with someone else than the person ("contact gehad met haar bewindvoerder") is no contact with the person.
+SOMEONE_ELSE: Final = _words(
+    r"(?:met|via) (?:zijn|haar|z'n|d'r|de|het|hun) (?:\w+ )?(?:zus|broer|moeder|vader|ouders|partner|vrouw|man|vriend"
+    r"|vriendin|buurman|buurvrouw|buren|bewindvoerder|advocaat|begeleider|familie|dochter|zoon|mentor|oom|tante"
+    r"|hulpverlener|casemanager)"
 )
 NEGATIONS: Final = _words(r"niet", r"geen", r"nooit", r"niets", r"niks", r"niemand", r"nergens")
 LATER: Final = _words(r"later", r"daarna", r"uiteindelijk", r"inmiddels", r"toch", r"alsnog", r"wel", r"wél",

@@ -112,7 +112,8 @@ _DISCLAIMER = re.compile(
     r"^(?:disclaimer\b|dit (?:e-?mail)?bericht (?:is|kan) (?:uitsluitend|alleen|vertrouwelijk)"
     r"|de informatie (?:verzonden met|in) dit (?:e-?mail)?bericht|aan dit (?:e-?mail)?bericht kunnen geen rechten"
     r"|dit bericht kan vertrouwelijke|this (?:e-?mail|message)(?: and any attachments)? (?:is|may|contains)"
-    r"|the information (?:contained )?in this (?:e-?mail|message)|denk aan het milieu|please consider the environment)",
+    r"|the information (?:contained )?in this (?:e-?mail|message)|denk aan het milieu|please consider the environment"
+    r"|bespaar papier|print (?:deze|dit) (?:e-?mail|mail|bericht) (?:alleen|niet)|think before you print|save paper)",
     re.IGNORECASE,
 )
 _SIGNATURE_DELIMITER = re.compile(r"^-- ?$")

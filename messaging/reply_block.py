@@ -33,9 +33,11 @@ from messaging.outcome_values import (
     LIFE_DOMAINS,
     Issues,
     read_answer,
+    read_contact_answer,
     read_contact_form,
     read_life_domains,
     read_note,
+    read_progress_answer,
 )
 from workflows.labels import ANSWERS, CONTACT_FORMS
 from workflows.model import Answer, Outcome
@@ -144,7 +146,7 @@ FIELDS: Final[tuple[ReplyField, ...]] = (
         hint=_YES_NO,
         question=f"Was er contact met de {{person}}? {_FILL_IN_YES_NO}",
         synonyms=_spellings("contact gehad|is er contact geweest"),
-        read=read_answer,
+        read=read_contact_answer,
         # Always written, "onbekend" included: a block without Contact is asked back.
         write=lambda outcome: ANSWERS[outcome.contact],
     ),
@@ -163,7 +165,7 @@ FIELDS: Final[tuple[ReplyField, ...]] = (
         hint=_YES_NO,
         question=f"Zijn er acties uitgezet? {_FILL_IN_YES_NO}",
         synonyms=_spellings("acties|actie uitgezet|zijn er acties uitgezet|acties ingezet|actions|actions taken"),
-        read=read_answer,
+        read=read_progress_answer,
         write=lambda outcome: _answer_text(outcome.actions),
         unknown=ANSWERS[Answer.UNKNOWN],
     ),

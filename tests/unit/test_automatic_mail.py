@@ -41,6 +41,17 @@ AUTOMATIC = {
     "delay_notice": message("Delivery to the following recipients has been delayed:\n\nzelfmelders@koers.example\n",
                             subject="Vertraagd: RE: [ZM-000042] Zelfmelder"),
     "out_of_office_now": message("Ik ben met vakantie tot en met 14 maart. Voor spoed: bel het KCC." + QUOTE),
+    # Found by the held-out corpus (tests/data/replies_heldout): each was answered with an ask-back before.
+    "receipt_named_a_confirmation": message("Bedankt voor uw e-mail. Dit is een automatische bevestiging. Wij streven "
+                                            "ernaar uw bericht binnen 3 werkdagen te beantwoorden." + QUOTE),
+    "secure_mail_open_the_message": message("Dit bericht is verstuurd via ZIVVER. U kunt het bericht openen via "
+                                            "onderstaande link.\n\nBericht openen"),
+    "secure_mail_waiting_for_you": message("Er staat een beveiligd bericht voor u klaar. Log in met uw e-mailadres "
+                                           "om het bericht te lezen."),
+    "out_of_office_after_a_greeting_on_leave": message("Hallo,\n\nIk ben met ouderschapsverlof tot 1 juni. Uw mail "
+                                                       "wordt niet doorgestuurd." + QUOTE),
+    "address_no_longer_in_use": message("Let op: dit mailadres is niet meer in gebruik. Stuur uw bericht naar het "
+                                        "algemene adres." + QUOTE),
 }  # fmt: skip
 
 
@@ -59,6 +70,9 @@ PEOPLE = {
     "thanks_received_with_block": "Wij hebben uw e-mail ontvangen en zijn aan de slag gegaan.\n\nContact: ja\n"
                                   "Acties uitgezet: ja\nLeefgebieden: werk\n",
     "mentions_secure_mail": "Ik stuur de details via Zivver, klik op de link in dat bericht.\n\nContact: ja\n",
+    "back_from_leave_with_prose": "Hallo,\n\nIk ben met verlof geweest, vandaar pas nu. Meneer is gebeld.",
+    "greeting_then_a_person_on_leave_who_answers": "Hallo,\n\nIk ben met verlof tot maandag maar wilde dit nog "
+                                                   "doorgeven.\n\nContact: ja\nActies uitgezet: nee\n",
 }  # fmt: skip
 
 
@@ -67,3 +81,29 @@ def test_a_person_who_mentions_a_holiday_or_a_receipt_but_answers_is_a_reply(nam
     verdict = classify(parse_message(message(PEOPLE[name] + QUOTE)))
 
     assert verdict.kind is MessageKind.REPLY, verdict.reason
+
+
+def test_answers_typed_only_inside_the_quoted_block_make_a_reply_not_an_empty_message() -> None:
+    """Found by the held-out corpus: nothing typed above the quote, every answer under Koers' own questions."""
+    body = ("\n\nOp 3 mrt. 2026 om 10:00 schreef Zelfmelders 3Noord <zelfmelders@koers.example>:\n"
+            "> --- Beantwoord deze e-mail en vul hieronder in ---\n> Contact: ja/nee  Ja\n"
+            "> Acties uitgezet: ja/nee  Nee\n> --- Einde ---\n")  # fmt: skip
+    outlook = ("\n\n________________________________\nVan: Zelfmelders 3Noord <zelfmelders@koers.example>\n"
+               "Verzonden: dinsdag 3 maart 2026 10:00\nAan: zelfmelders@assen.example\nOnderwerp: Zelfmelder\n\n"
+               "--- Beantwoord deze e-mail en vul hieronder in ---\nContact: ja/nee\nj\nActies uitgezet: ja/nee\nn\n"
+               "--- Einde ---\n")  # fmt: skip
+
+    for typed in (body, outlook):
+        verdict = classify(parse_message(message(typed)))
+
+        assert verdict.kind is MessageKind.REPLY, verdict.reason
+
+
+def test_the_untouched_quoted_block_alone_is_still_no_new_text() -> None:
+    body = ("\n\nOp 3 mrt. 2026 om 10:00 schreef Zelfmelders 3Noord <zelfmelders@koers.example>:\n"
+            "> --- Beantwoord deze e-mail en vul hieronder in ---\n> Contact: ja/nee\n"
+            "> Acties uitgezet: ja/nee\n> --- Einde ---\n")  # fmt: skip
+
+    verdict = classify(parse_message(message(body)))
+
+    assert verdict.kind is MessageKind.MALFORMED

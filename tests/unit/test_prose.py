@@ -61,3 +61,28 @@ def test_a_hedged_no_still_contradicts_a_filled_in_yes() -> None:
                                                 ("Ja maar acties nee", None), ("Contact: ja", None)])  # fmt: skip
 def test_a_confirmation_is_ja_or_klopt_on_its_own(text: str, expected: bool | None) -> None:
     assert is_confirmation(text) is expected
+
+
+# Missed or misread on the held-out corpus (tests/data/replies_heldout).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Gebeld met meneer. Wij hebben geen acties uitgezet.", {"contact": YES, "contact_form": ContactForm.PHONE,
+                                                              "actions": NO}),
+     ("Ja we hebben contact gehad. Er zijn geen acties ingezet.", {"contact": YES, "actions": NO}),
+     ("Gesproken met meneer. We hebben niets ingezet.", {"contact": YES, "actions": NO}),
+     ("Gesproken met meneer. Er hoeft van onze kant niets te gebeuren.", {"contact": YES, "actions": NO}),
+     ("Gesproken met meneer. Niet nodig om iets in te zetten.", {"contact": YES, "actions": NO})],
+)  # fmt: skip
+def test_no_actions_said_with_the_verb_of_setting_them_is_no(text: str, expected: dict[str, object]) -> None:
+    assert values(text) == expected
+
+
+def test_care_someone_already_receives_means_known_to_care() -> None:
+    assert values("Mevrouw gesproken. Ze krijgt al thuiszorg.")["known_to_care"] is YES
+
+
+def test_contact_with_someone_else_is_not_contact_with_the_person() -> None:
+    reading = values("Wij hebben mevrouw niet kunnen spreken. Wel contact gehad met haar bewindvoerder.")
+
+    assert reading.get("contact") is NO  # "niet kunnen spreken" says so; the bewindvoerder says nothing
+    assert "contact" not in values("Telefonisch contact gehad met zijn moeder.")

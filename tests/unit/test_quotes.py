@@ -159,6 +159,18 @@ def test_signature_delimiter_and_mobile_signature_are_stripped() -> None:
     assert extract_new_text("Contact: ja\n-- \nGemeente Assen\nPostbus 1") == "Contact: ja"
 
 
+@pytest.mark.parametrize(
+    "footer",
+    ["Bespaar papier: print deze e-mail alleen als het echt nodig is.", "Print deze mail alleen als het nodig is.",
+     "Think before you print this e-mail."],
+)  # fmt: skip
+def test_a_print_less_footer_is_stripped_like_a_disclaimer(footer: str) -> None:
+    """Found by the held-out corpus: this footer ended up in the note."""
+    assert extract_new_text(f"Contact: ja\nToelichting: Geen bijzonderheden.\n\n{footer}") == (
+        "Contact: ja\nToelichting: Geen bijzonderheden."
+    )
+
+
 def test_only_a_client_signature_leaves_no_new_text() -> None:
     assert extract_new_text("Sent from [Proton Mail](https://proton.me/mail/home) for Android.") == ""
 
