@@ -44,8 +44,9 @@ from publicsuffixlist import PublicSuffixList
 
 __all__ = ["DmarcVerdict", "dmarc_verdict", "organisational_domain"]
 
-# RFC 7489 §6.6.3 step 3: only TXT records that start with the version tag are DMARC records.
-_DMARC_RECORD = re.compile(r"\s*v\s*=\s*DMARC1\s*(;|$)", re.IGNORECASE)
+# RFC 7489 §6.6.3 step 3: only TXT records that start with the version tag are DMARC records
+# (§6.4: the tag name is case-insensitive, "DMARC1" is not).
+_DMARC_RECORD = re.compile(r"\s*[vV]\s*=\s*DMARC1\s*(;|$)")
 
 
 @dataclass(frozen=True)
