@@ -4,9 +4,10 @@ The gateway calls ``check_sender`` for every message before it answers ``DATA``,
 IP, the envelope sender and the HELO name, and stores the resulting ``Authentication-Results`` value
 (carrying Koers' own authserv-id) beside the raw message. ``messaging.sender_auth`` later decides on
 that stored value alone. Nothing here is hand-written protocol logic: SPF is ``pyspf``, DKIM is
-``dkimpy``, DMARC record discovery, organisational domains and alignment are ``authheaders``, the
-header is ``authres``; every DNS query goes through dnspython's default resolver, which
-``use_nameservers`` points at the configured servers (tests run their own DNS server).
+``dkimpy``, DMARC is ``messaging.dmarc_verdict`` (the ``dmarc`` package's record parser and
+``publicsuffixlist``, glued by RFC 7489's rules), the header is ``authres``; every DNS query goes
+through dnspython's default resolver, which ``use_nameservers`` points at the configured servers
+(tests run their own DNS server).
 
 Invariants:
 
@@ -22,17 +23,16 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
-from functools import lru_cache
 
 import dkim
 import dns.exception
 import dns.nameserver
 import dns.resolver
 import spf
-from authheaders import check_dmarc
 from authres import AuthenticationResultsHeader, DKIMAuthenticationResult, SPFAuthenticationResult
 from authres.dmarc import DMARCAuthenticationResult
-from publicsuffix2 import PublicSuffixList
+
+from messaging.dmarc_verdict import dmarc_verdict, organisational_domain
 
 __all__ = ["SenderCheck", "check_sender", "use_nameservers"]
 
@@ -73,8 +73,8 @@ def check_sender(raw: bytes, *, ip: str, mail_from: str, helo: str, authserv_id:
     """SPF for ``ip``/``mail_from``/``helo``, every DKIM signature (up to 5), DMARC for the ``From:`` domain."""
     from_domain = _from_domain(raw)
     spf_result = _spf(ip, mail_from, helo)
-    dkim_result = _dkim(raw, from_domain)
-    dmarc_result = _dmarc(raw, spf_result, dkim_result)
+    dkim_result, dkim_passed = _dkim(raw, from_domain)
+    dmarc_result = _dmarc(from_domain, spf_result, dkim_passed, helo)
     header = str(AuthenticationResultsHeader(authserv_id=authserv_id, results=[spf_result, dkim_result,
                                                                                 dmarc_result]))  # fmt: skip
     return SenderCheck(header=header.removeprefix(_FIELD).strip(), spf=str(spf_result.result),
@@ -93,21 +93,23 @@ def _spf(ip: str, mail_from: str, helo: str) -> SPFAuthenticationResult:
                                    smtp_helo=helo or None)  # fmt: skip
 
 
-def _dkim(raw: bytes, from_domain: str | None) -> DKIMAuthenticationResult:
-    """The signature that counts: an aligned pass first, then any pass, else the first failure."""
+def _dkim(raw: bytes, from_domain: str | None) -> tuple[DKIMAuthenticationResult, list[str]]:
+    """The signature to show (the From domain's first, then an aligned pass, then any pass, else the
+    first failure), and the ``d=`` of every signature that passed, for DMARC."""
     try:
         count = sum(1 for name, _ in dkim.rfc822_parse(raw)[0] if name.lower() == b"dkim-signature")
     except Exception:  # noqa: BLE001 - headers no parser can split carry no signature we could verify
-        return DKIMAuthenticationResult(result="permerror")
+        return DKIMAuthenticationResult(result="permerror"), []
     if count == 0:
-        return DKIMAuthenticationResult(result="none")
+        return DKIMAuthenticationResult(result="none"), []
     outcomes = [_verify_one(raw, index) for index in range(min(count, MAX_SIGNATURES))]
     passed = [domain for result, domain in outcomes if result == "pass"]
-    aligned = [domain for domain in passed if from_domain and _org(domain) == _org(from_domain)]
-    if aligned or passed:
-        return DKIMAuthenticationResult(result="pass", header_d=(aligned or passed)[0])
+    if passed:
+        organisation = organisational_domain(from_domain) if from_domain else None
+        shown = sorted(passed, key=lambda d: (d != from_domain, organisational_domain(d) != organisation))[0]
+        return DKIMAuthenticationResult(result="pass", header_d=shown), passed
     worst = "temperror" if any(result == "temperror" for result, _ in outcomes) else "fail"
-    return DKIMAuthenticationResult(result=worst, header_d=outcomes[0][1] or None)
+    return DKIMAuthenticationResult(result=worst, header_d=outcomes[0][1] or None), []
 
 
 def _verify_one(raw: bytes, index: int) -> tuple[str, str]:
@@ -122,34 +124,13 @@ def _verify_one(raw: bytes, index: int) -> tuple[str, str]:
     return ("pass" if ok else "fail"), domain
 
 
-def _dmarc(raw: bytes, spf_result: SPFAuthenticationResult,
-           dkim_result: DKIMAuthenticationResult) -> DMARCAuthenticationResult:  # fmt: skip
-    """authheaders' DMARC verdict, asked with one passing identifier at a time (DKIM first).
-
-    DMARC passes when any passing identifier aligns. authheaders re-reads the public suffix list for
-    every alignment it checks (~0.16 s each, see bench/bench_sender_checks.py); asking with one
-    identifier at a time costs a forged message (nothing passes) no alignment check at all, and a
-    signed reply one.
-    """
-    candidates = [(None, dkim_result)] if dkim_result.result == "pass" else []
-    candidates += [(spf_result, None)] if spf_result.result == "pass" else []
-    result = DMARCAuthenticationResult(result="none")
-    for spf_part, dkim_part in candidates or [(None, None)]:
-        result = _dmarc_with(raw, spf_part, dkim_part)
-        if result.result != "fail":
-            return result
-    return result
-
-
-def _dmarc_with(raw: bytes, spf_result: SPFAuthenticationResult | None,
-                dkim_result: DKIMAuthenticationResult | None) -> DMARCAuthenticationResult:  # fmt: skip
-    try:
-        result: DMARCAuthenticationResult = check_dmarc(raw, spf_result, dkim_result)
-    except dns.exception.DNSException:
-        return DMARCAuthenticationResult(result="temperror")
-    except Exception:  # noqa: BLE001 - no From, several records, a broken record: never a pass
-        return DMARCAuthenticationResult(result="permerror")
-    return result
+def _dmarc(from_domain: str | None, spf_result: SPFAuthenticationResult, dkim_passed: list[str],
+           helo: str) -> DMARCAuthenticationResult:  # fmt: skip
+    # SPF authenticates the MAIL FROM domain, or the HELO name for a null sender (RFC 7208 §2.4).
+    spf_identity = str(spf_result.smtp_mailfrom or "").rpartition("@")[2] or helo
+    spf_domain = spf_identity if spf_result.result == "pass" and spf_identity else None
+    verdict = dmarc_verdict(from_domain, spf_domain=spf_domain, dkim_domains=dkim_passed)
+    return DMARCAuthenticationResult(result=verdict.result, header_from=from_domain, policy=verdict.policy)
 
 
 def _from_domain(raw: bytes) -> str | None:
@@ -158,17 +139,6 @@ def _from_domain(raw: bytes) -> str | None:
     if len(addresses) != 1 or "@" not in addresses[0]:
         return None
     return addresses[0].rpartition("@")[2].lower()
-
-
-@lru_cache(maxsize=1)
-def _suffixes() -> PublicSuffixList:
-    return PublicSuffixList()  # built once: it takes ~0.16 s
-
-
-@lru_cache(maxsize=1024)
-def _org(domain: str) -> str:
-    """The organisational domain, only to choose which passing signature to show DMARC first."""
-    return str(_suffixes().get_public_suffix(domain.lower().rstrip(".")))
 
 
 def _nameserver(entry: str) -> dns.nameserver.Do53Nameserver:
