@@ -32,18 +32,20 @@ from typing import Any
 
 import jinja2
 
-from messaging.email_message import (
+from messaging.email_data import (
     AskBackData,
-    Attachment,
     ConfirmationData,
     DetaineeNotificationData,
     EscalationData,
     FollowUpData,
     NoticeData,
     NotificationData,
-    OutgoingEmail,
     ProposalData,
     ReminderData,
+)
+from messaging.email_message import (
+    Attachment,
+    OutgoingEmail,
     make_message_id,
 )
 from messaging.letter import LetterData, LetterLayout, build_pdf, recipient_lines, split_letter_text
@@ -297,8 +299,9 @@ def _reply_context(keys: Iterable[str], group: TargetGroup) -> dict[str, Any]:
     fields = fields_of(keys)
     return {
         "reply_block": empty_block(f.key for f in fields),
-        "reply_fields": [{"key": f.key, "label": f.label, "hint": f.hint, "question": f.ask(label_of_person(group))}
-                         for f in fields],
+        "reply_fields": [
+            {"key": f.key, "label": f.label, "hint": f.hint, "question": f.ask(label_of_person(group))} for f in fields
+        ],
     }
 
 

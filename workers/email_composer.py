@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import Connection
 
-from messaging.email_message import (
+from messaging.email_data import (
     AskBackData,
     ConfirmationData,
     DetaineeNotificationData,
@@ -21,9 +21,11 @@ from messaging.email_message import (
     FollowUpData,
     NoticeData,
     NotificationData,
-    OutgoingEmail,
     ProposalData,
     ReminderData,
+)
+from messaging.email_message import (
+    OutgoingEmail,
     to_mime,
 )
 from messaging.letter import LetterData
