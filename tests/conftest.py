@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,23 @@ SHARED = REPO.parent / "shared"
 PG_URL = os.environ.get("KOERS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/koers_test")
 AMQP_URL = os.environ.get("KOERS_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 IN_CI = bool(os.environ.get("CI"))
+
+# No timing assertions in tests: Hypothesis' per-example deadline is one, and fails on a busy machine.
+settings.register_profile("koers", deadline=None)
+settings.load_profile("koers")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks into its groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Two lanes for ``./run test`` (pytest-xdist, ``-n 2 --dist loadgroup``).
+
+    The fault suite starts its own PostgreSQL cluster and RabbitMQ node, so it runs in a lane of its own,
+    beside everything else. All other tests share the test database and the broker's vhost and clean
+    them between tests, so they stay in one lane, one test at a time. Without xdist the mark does nothing.
+    """
+    for item in items:
+        lane = "faults" if item.nodeid.startswith("tests/faults/") else "shared-services"
+        item.add_marker(pytest.mark.xdist_group(lane))
 
 
 def service_unavailable(what: str) -> None:

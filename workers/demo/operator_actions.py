@@ -73,7 +73,7 @@ def _pause_and_resume(app: App, store: CaseStore, case_id: int, echo: Callable[[
 
 def _new_date(app: App, store: CaseStore, case_id: int, echo: Callable[[str], None]) -> None:
     with app.sessions() as session:
-        current = session.scalar(select(CaseRow.report_date).where(CaseRow.id == case_id))
+        current = session.scalar(select(CaseRow.deadline).where(CaseRow.id == case_id))  # report or release date
     assert current is not None
     result = _act(app, store, case_id, OperatorAction(OperatorActionKind.UPDATE_DATE, "uitstel verleend (demo)",
                                                       deadline=current + timedelta(days=21)))  # fmt: skip
